@@ -1,0 +1,5 @@
+import sys
+
+from flowtheory.cli import main
+
+sys.exit(main())

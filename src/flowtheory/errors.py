@@ -1,0 +1,41 @@
+"""Named errors. Bad input raises one of these, never returns a silent NaN.
+
+All derive from :class:`FlowtheoryError` (itself a :class:`ValueError`), which the command line
+turns into a one-line message and exit status 2.
+"""
+
+
+class FlowtheoryError(ValueError):
+    """Base class of every input error raised by flowtheory and numerics."""
+
+
+class InvalidParameterError(FlowtheoryError):
+    """A parameter outside its domain: dimension <= 0, sigma_w <= 0, N <= 0, unknown name, ..."""
+
+
+class NotSymmetricError(FlowtheoryError):
+    """A metric (or kernel) that should be symmetric/Hermitian is not."""
+
+
+class NotPositiveDefiniteError(FlowtheoryError):
+    """A metric that should be positive definite is not (at some sample point)."""
+
+
+class NonFiniteError(FlowtheoryError):
+    """NaN or infinity in input or in a result that must be finite."""
+
+
+class OffManifoldError(FlowtheoryError):
+    """A point that does not lie on the manifold (hypersurface equation not satisfied)."""
+
+
+class SingularManifoldError(FlowtheoryError):
+    """A singular member of a family (e.g. psi^5 = 1 for the quintic family), or a singular point."""
+
+
+class NonConvexError(FlowtheoryError):
+    """A function required to be convex (e.g. F in an ultra-local functional) is not."""
+
+
+class UnsupportedOrderError(FlowtheoryError):
+    """A functional depends on derivatives of higher order than the engine supports."""

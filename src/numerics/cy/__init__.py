@@ -1,0 +1,1 @@
+"""Calabi–Yau geometry: hypersurfaces, sampling, patches, measures, distances, clustering, io."""

@@ -1,0 +1,71 @@
+"""Reproducibility records and atomic writes.
+
+Every result written to disk carries :func:`run_record` — seed, parameters and library versions —
+and is written atomically (temporary file + ``os.replace``) so an interrupted run never leaves a
+half-written file that a resume would trust.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+_PACKAGES = ("flowtheory", "jax", "jaxlib", "numpy", "sympy", "scipy", "scikit-learn", "neural-tangents")
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of the packages a result depends on (and Python's)."""
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run_record(seed: int | None, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The record stored next to a result: seed, parameters, versions, UTC time, host platform."""
+    return {
+        "seed": seed,
+        "parameters": dict(parameters),
+        "versions": versions(),
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+    }
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    from flowtheory.cli._output import to_jsonable
+
+    data = json.dumps(to_jsonable(obj), indent=2).encode()
+    return _atomic(Path(path), lambda fh: fh.write(data))
+
+
+def save_npz_atomic(path: str | os.PathLike, **arrays: Any) -> Path:
+    """``numpy.savez_compressed`` to ``path`` atomically (``path`` should end in ``.npz``)."""
+    return _atomic(Path(path), lambda fh: np.savez_compressed(fh, **arrays))
