@@ -1,0 +1,421 @@
+r"""Riemannian geometry in components: Christoffel symbols, curvature, Hessian, Laplacian, volume.
+
+Pure sympy, any dimension, textbook index form.  A metric is a square ``sympy.Matrix`` ``g`` whose
+entries are expressions in the coordinates ``coords`` (a tuple of ``Symbol``); other free symbols
+(a radius ``r``, a parameter) are constants.  Index placement follows the array axes:
+
+.. math::
+
+    \Gamma^k{}_{ij} &= \tfrac12 g^{kl}(\partial_i g_{jl} + \partial_j g_{il} - \partial_l g_{ij}),
+        \qquad \texttt{christoffel}[k, i, j] \\
+    R^a{}_{bcd} &= \partial_c \Gamma^a{}_{db} - \partial_d \Gamma^a{}_{cb}
+        + \Gamma^a{}_{ce}\Gamma^e{}_{db} - \Gamma^a{}_{de}\Gamma^e{}_{cb},
+        \qquad \texttt{riemann\_tensor}[a, b, c, d] \\
+    R_{bd} &= R^a{}_{bad}, \qquad R = g^{bd} R_{bd}.
+
+With these signs (those of Wald, Carroll and sympy.diffgeom) the unit round sphere S² has
+R = +2, the round S^n of radius r has R = n(n−1)/r², and the Poincaré half-plane
+(dx² + dy²)/y² has R = −2.  These are the conventions of the paper's Ricci flow (2.39) and
+Perelman flow (2.40)–(2.41).
+
+Simplification: the core never calls ``simplify`` on the caller's behalf.  Results are the
+expressions produced by differentiation and sympy's automatic evaluation; the only canonicalisation
+is structural (an off-diagonal entry of a diagonal metric is the exact zero, so the inverse of a
+diagonal metric is the entrywise reciprocal and no spurious ``0/det`` terms appear).  Each function
+accepts ``simplify=``: ``False`` (default), ``True`` (``sympy.simplify`` on every component) or a
+callable ``Expr -> Expr`` (e.g. ``sympy.cancel``, ``sympy.trigsimp``).  A simplifier given to a
+derived quantity is applied to the intermediate quantities too (Γ before it is differentiated),
+which keeps expression swell down.
+
+Results are cached on the (immutable) inputs, so asking for Γ, Ricci and R of one metric
+computes Γ once.  Validation of the metric's symmetry and positivity is :func:`check_metric`;
+the functions here only check the shape and, structurally, the symmetry.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from typing import Callable, Mapping, Sequence, Union
+
+import sympy as sp
+
+from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError, NotSymmetricError
+
+__all__ = [
+    "Simplifier",
+    "check_metric",
+    "christoffel",
+    "grad_norm_sq",
+    "hessian",
+    "inverse_metric",
+    "laplacian",
+    "ricci_scalar",
+    "ricci_tensor",
+    "riemann_tensor",
+    "volume_density",
+]
+
+Simplifier = Union[bool, Callable[[sp.Expr], sp.Expr]]
+
+
+# ----------------------------------------------------------------------------------------------
+# input handling
+# ----------------------------------------------------------------------------------------------
+
+
+def _simplifier(simplify: Simplifier) -> Callable[[sp.Expr], sp.Expr] | None:
+    if simplify is True:
+        return sp.simplify
+    if simplify is False or simplify is None:
+        return None
+    if callable(simplify):
+        return simplify
+    raise InvalidParameterError(f"simplify must be a bool or a callable, got {simplify!r}")
+
+
+def _prepare(g, coords) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
+    """Shape checks; returns the metric as an immutable (hashable) matrix and coords as a tuple."""
+    try:
+        g = sp.ImmutableMatrix(g)
+    except (TypeError, ValueError, sp.SympifyError) as exc:
+        raise InvalidParameterError(f"metric is not a matrix: {exc}") from None
+    coords = tuple(coords)
+    if not coords:
+        raise InvalidParameterError("at least one coordinate is required")
+    if not all(isinstance(c, sp.Symbol) for c in coords):
+        raise InvalidParameterError(f"coordinates must be sympy Symbols, got {coords}")
+    if len(set(coords)) != len(coords):
+        raise InvalidParameterError(f"repeated coordinate in {coords}")
+    if g.rows != g.cols:
+        raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
+    if g.rows != len(coords):
+        raise InvalidParameterError(f"metric is {g.rows}x{g.cols} but there are {len(coords)} coordinates")
+    return g, coords
+
+
+def _structurally_symmetric(g: sp.MatrixBase) -> bool:
+    n = g.rows
+    return all(g[i, j] == g[j, i] or sp.expand(g[i, j] - g[j, i]) == 0 for i in range(n) for j in range(i + 1, n))
+
+
+def _require_symmetric(g: sp.MatrixBase) -> None:
+    n = g.rows
+    for i in range(n):
+        for j in range(i + 1, n):
+            a, b = g[i, j], g[j, i]
+            if a == b or sp.expand(a - b) == 0 or sp.simplify(a - b) == 0:
+                continue
+            raise NotSymmetricError(f"metric is not symmetric: g[{i},{j}] = {a} but g[{j},{i}] = {b}")
+
+
+def _apply(expr: sp.Expr, simp: Callable[[sp.Expr], sp.Expr] | None) -> sp.Expr:
+    return simp(expr) if simp is not None else expr
+
+
+# ----------------------------------------------------------------------------------------------
+# validation
+# ----------------------------------------------------------------------------------------------
+
+
+def default_sample_points(symbols: Sequence[sp.Symbol], n_points: int = 5, seed: int = 0) -> list[dict]:
+    """Sample points for :func:`check_metric`: exact rationals drawn uniformly from [1/10, 9/10].
+
+    The interval lies inside the usual charts (polar angle θ ∈ (0, π), upper half-plane y > 0,
+    radii r > 0) so a correct metric is positive definite there.  Fixed ``seed``, never the clock.
+    """
+    rng = random.Random(seed)
+    return [{s: sp.Rational(rng.randint(100, 900), 1000) for s in symbols} for _ in range(n_points)]
+
+
+def _numeric_matrix(g: sp.MatrixBase, point: Mapping, digits: int = 30):
+    import numpy as np
+
+    values = g.subs(dict(point)).evalf(digits)
+    leftover = values.free_symbols
+    if leftover:
+        raise InvalidParameterError(
+            f"sample point {dict(point)} leaves free symbols {sorted(map(str, leftover))} in the metric"
+        )
+    try:
+        array = np.array(values.tolist(), dtype=complex)
+    except (TypeError, ValueError):
+        raise NonFiniteError(f"metric does not evaluate to numbers at {dict(point)}") from None
+    if not np.all(np.isfinite(array)):
+        raise NonFiniteError(f"metric is not finite at {dict(point)}")
+    return array
+
+
+def check_metric(
+    g: sp.MatrixBase,
+    coords: Sequence[sp.Symbol],
+    sample_points: Sequence[Mapping | Sequence] | None = None,
+    *,
+    rtol: float = 1e-12,
+) -> None:
+    """Validate a Riemannian metric; return ``None`` or raise a named error.
+
+    Args:
+        g: the metric, ``n x n``.
+        coords: the ``n`` coordinates.
+        sample_points: points at which positive definiteness is tested: mappings ``{symbol: value}``
+            (they may also fix other free symbols such as a radius), or tuples of values in the
+            order of ``coords``.  Default: :func:`default_sample_points` of *every* free symbol of
+            ``g`` (coordinates and constants), five points in [1/10, 9/10].
+        rtol: an eigenvalue ``<= rtol * max|g_ij|`` counts as not positive.
+
+    Raises:
+        InvalidParameterError: wrong shape, coordinate count mismatch, a sample point that leaves
+            symbols unassigned.
+        NotSymmetricError: ``g_ij - g_ji`` does not simplify to zero.
+        NotPositiveDefiniteError: ``g`` is not real symmetric positive definite at a sample point.
+        NonFiniteError: ``g`` is singular (infinite / NaN) at a sample point.
+    """
+    import numpy as np
+
+    g, coords = _prepare(g, coords)
+    _require_symmetric(g)
+    if sample_points is None:
+        extra = sorted(g.free_symbols - set(coords), key=str)
+        points = default_sample_points(list(coords) + extra)
+    else:
+        points = [p if isinstance(p, Mapping) else dict(zip(coords, p)) for p in sample_points]
+        for p in sample_points:
+            if not isinstance(p, Mapping) and len(p) != len(coords):
+                raise InvalidParameterError(f"sample point {tuple(p)} has {len(p)} values for {len(coords)} coordinates")
+    for point in points:
+        array = _numeric_matrix(g, point)
+        scale = float(np.max(np.abs(array))) or 1.0
+        if np.max(np.abs(array.imag)) > rtol * scale:
+            raise NotPositiveDefiniteError(f"metric is not real at {dict(point)}")
+        eig = np.linalg.eigvalsh(array.real)
+        if eig[0] <= rtol * scale:
+            raise NotPositiveDefiniteError(
+                f"metric is not positive definite at {dict(point)}: smallest eigenvalue {eig[0]:.3g}"
+            )
+
+
+# ----------------------------------------------------------------------------------------------
+# components (cached on immutable inputs)
+# ----------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=128)
+def _inverse(g: sp.ImmutableMatrix, simp) -> sp.ImmutableMatrix:
+    n = g.rows
+    if g.is_diagonal():
+        inv = sp.diag(*[sp.Integer(1) / g[i, i] for i in range(n)])
+    else:
+        inv = g.adjugate() / g.det(method="berkowitz")
+    return sp.ImmutableMatrix(n, n, lambda i, j: _apply(inv[i, j], simp))
+
+
+@functools.lru_cache(maxsize=128)
+def _christoffel(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableDenseNDimArray:
+    n = len(coords)
+    ginv = _inverse(g, simp)
+    dg = [[[sp.diff(g[i, j], x) for x in coords] for j in range(n)] for i in range(n)]  # dg[i][j][l] = ∂_l g_ij
+    # Γ_{l,ij} (first kind), then raise l.
+    first = [
+        [[(dg[j][l][i] + dg[i][l][j] - dg[i][j][l]) / 2 for j in range(n)] for i in range(n)] for l in range(n)
+    ]
+    gamma = [
+        [
+            [_apply(sp.Add(*[ginv[k, l] * first[l][i][j] for l in range(n) if ginv[k, l] != 0]), simp) for j in range(n)]
+            for i in range(n)
+        ]
+        for k in range(n)
+    ]
+    return sp.ImmutableDenseNDimArray(gamma, (n, n, n))
+
+
+@functools.lru_cache(maxsize=64)
+def _riemann(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableDenseNDimArray:
+    n = len(coords)
+    G = _christoffel(g, coords, simp)
+
+    def component(a, b, c, d):
+        if c == d:
+            return sp.Integer(0)
+        value = sp.diff(G[a, d, b], coords[c]) - sp.diff(G[a, c, b], coords[d])
+        value += sp.Add(*[G[a, c, e] * G[e, d, b] - G[a, d, e] * G[e, c, b] for e in range(n)])
+        return _apply(value, simp)
+
+    # Antisymmetry in (c, d) is exact in the defining formula: compute c < d only.
+    data = {}
+    for a in range(n):
+        for b in range(n):
+            for c in range(n):
+                for d in range(c + 1, n):
+                    value = component(a, b, c, d)
+                    data[(a, b, c, d)] = value
+                    data[(a, b, d, c)] = -value
+    flat = [data.get((a, b, c, d), sp.Integer(0)) for a in range(n) for b in range(n) for c in range(n) for d in range(n)]
+    return sp.ImmutableDenseNDimArray(flat, (n, n, n, n))
+
+
+@functools.lru_cache(maxsize=128)
+def _ricci(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableMatrix:
+    # R_bd = R^a_{bad} = ∂_a Γ^a_{db} − ∂_d Γ^a_{ab} + Γ^a_{ae} Γ^e_{db} − Γ^a_{de} Γ^e_{ab}
+    # (the contraction of the Riemann formula, computed directly: n² rather than n⁴ components).
+    n = len(coords)
+    G = _christoffel(g, coords, simp)
+    trace = [sp.Add(*[G[a, a, e] for a in range(n)]) for e in range(n)]  # Γ^a_{ae}
+
+    def component(b, d):
+        value = sp.Add(*[sp.diff(G[a, d, b], coords[a]) for a in range(n)]) - sp.diff(trace[b], coords[d])
+        value += sp.Add(*[trace[e] * G[e, d, b] for e in range(n)])
+        value -= sp.Add(*[G[a, d, e] * G[e, a, b] for a in range(n) for e in range(n)])
+        return _apply(value, simp)
+
+    entries = {}
+    for b in range(n):
+        for d in range(b, n):
+            entries[(b, d)] = entries[(d, b)] = component(b, d)
+    return sp.ImmutableMatrix(n, n, lambda i, j: entries[(i, j)])
+
+
+@functools.lru_cache(maxsize=128)
+def _scalar(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.Expr:
+    n = len(coords)
+    ginv = _inverse(g, simp)
+    ric = _ricci(g, coords, simp)
+    return _apply(sp.Add(*[ginv[i, j] * ric[i, j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
+
+
+# ----------------------------------------------------------------------------------------------
+# public API
+# ----------------------------------------------------------------------------------------------
+
+
+def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matrix:
+    """The inverse metric g^{ij} as an ``n x n`` Matrix.
+
+    Diagonal metrics are inverted entrywise; otherwise ``adj(g) / det(g)`` (Berkowitz determinant),
+    with no simplification unless ``simplify`` asks for it.
+
+    >>> import sympy as sp
+    >>> th = sp.Symbol("theta")
+    >>> inverse_metric(sp.diag(1, sp.sin(th)**2))
+    Matrix([
+    [1,                0],
+    [0, sin(theta)**(-2)]])
+    """
+    g = sp.ImmutableMatrix(g)
+    if g.rows != g.cols:
+        raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
+    return sp.Matrix(_inverse(g, _simplifier(simplify)))
+
+
+def christoffel(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Array:
+    r"""Christoffel symbols of the second kind, an ``(n, n, n)`` Array indexed ``[k, i, j]``.
+
+    .. math:: \Gamma^k{}_{ij} = \tfrac12 g^{kl}(\partial_i g_{jl} + \partial_j g_{il} - \partial_l g_{ij})
+
+    Symmetric in ``(i, j)``.  Unit sphere ``g = diag(1, sin²θ)`` in ``(θ, φ)``:
+    ``Γ^θ_{φφ} = −sin θ cos θ``, ``Γ^φ_{θφ} = cos θ / sin θ``.
+    """
+    g, coords = _prepare(g, coords)
+    if not _structurally_symmetric(g):
+        _require_symmetric(g)
+    return sp.Array(_christoffel(g, coords, _simplifier(simplify)))
+
+
+def riemann_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Array:
+    r"""The Riemann tensor R^a_{bcd}, an ``(n, n, n, n)`` Array indexed ``[a, b, c, d]``.
+
+    .. math:: R^a{}_{bcd} = \partial_c \Gamma^a{}_{db} - \partial_d \Gamma^a{}_{cb}
+              + \Gamma^a{}_{ce}\Gamma^e{}_{db} - \Gamma^a{}_{de}\Gamma^e{}_{cb}
+
+    so that ``[∇_c, ∇_d] V^a = R^a_{bcd} V^b`` and the unit sphere has ``R^θ_{φθφ} = sin²θ``.
+    Antisymmetric in ``(c, d)`` exactly (only ``c < d`` is computed).
+    """
+    g, coords = _prepare(g, coords)
+    if not _structurally_symmetric(g):
+        _require_symmetric(g)
+    return sp.Array(_riemann(g, coords, _simplifier(simplify)))
+
+
+def ricci_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Matrix:
+    r"""The Ricci tensor ``R_{bd} = R^a_{bad}``, a symmetric ``n x n`` Matrix.
+
+    Computed from Γ by the contracted formula
+    ``R_{bd} = ∂_a Γ^a_{db} − ∂_d Γ^a_{ab} + Γ^a_{ae} Γ^e_{db} − Γ^a_{de} Γ^e_{ab}``
+    (equal to contracting :func:`riemann_tensor`; the tests check this).  Positive on spheres:
+    the round S^n of radius r has ``R_{ij} = (n−1)/r² g_{ij}``.
+    """
+    g, coords = _prepare(g, coords)
+    if not _structurally_symmetric(g):
+        _require_symmetric(g)
+    return sp.Matrix(_ricci(g, coords, _simplifier(simplify)))
+
+
+def ricci_scalar(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
+    """The scalar curvature ``R = g^{bd} R_{bd}``.
+
+    Unit round S² has R = +2; the round S^n of radius r has R = n(n−1)/r²; the Poincaré
+    half-plane (dx² + dy²)/y² has R = −2.
+
+    >>> import sympy as sp
+    >>> th, ph = sp.symbols("theta phi")
+    >>> ricci_scalar(sp.diag(1, sp.sin(th)**2), (th, ph), simplify=True)
+    2
+    """
+    g, coords = _prepare(g, coords)
+    if not _structurally_symmetric(g):
+        _require_symmetric(g)
+    return _scalar(g, coords, _simplifier(simplify))
+
+
+def hessian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Matrix:
+    r"""The covariant Hessian ``∇_i ∇_j f = ∂_i ∂_j f − Γ^k_{ij} ∂_k f``, a symmetric ``n x n`` Matrix.
+
+    This is the ``∇_i ∇_j φ`` of the Perelman flow (2.40).
+    """
+    g, coords = _prepare(g, coords)
+    simp = _simplifier(simplify)
+    n = len(coords)
+    f = sp.sympify(f)
+    G = _christoffel(g, coords, simp)
+    df = [sp.diff(f, x) for x in coords]
+    entries = {}
+    for i in range(n):
+        for j in range(i, n):
+            value = sp.diff(df[j], coords[i]) - sp.Add(*[G[k, i, j] * df[k] for k in range(n)])
+            entries[(i, j)] = entries[(j, i)] = _apply(value, simp)
+    return sp.Matrix(n, n, lambda i, j: entries[(i, j)])
+
+
+def laplacian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
+    r"""The Laplace–Beltrami operator ``Δf = g^{ij} ∇_i ∇_j f`` (the analyst's sign: Δ ≤ 0 on L²).
+
+    Equal to ``(1/√g) ∂_i(√g g^{ij} ∂_j f)``; on the unit S², ``Δ cos θ = −2 cos θ``.
+    """
+    g, coords = _prepare(g, coords)
+    simp = _simplifier(simplify)
+    n = len(coords)
+    ginv = _inverse(g, simp)
+    hess = hessian(f, g, coords, simplify=simplify)
+    return _apply(sp.Add(*[ginv[i, j] * hess[i, j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
+
+
+def grad_norm_sq(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
+    """``|∇f|² = g^{ij} ∂_i f ∂_j f`` (the ``|∇φ|²`` of the Perelman functional (2.41))."""
+    g, coords = _prepare(g, coords)
+    simp = _simplifier(simplify)
+    n = len(coords)
+    ginv = _inverse(g, simp)
+    f = sp.sympify(f)
+    df = [sp.diff(f, x) for x in coords]
+    return _apply(sp.Add(*[ginv[i, j] * df[i] * df[j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
+
+
+def volume_density(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
+    """The Riemannian volume density ``√det g`` (so ``dV = √det g dⁿx``, the dV of (2.41)).
+
+    No branch of the square root is chosen for the caller: ``√(r⁴ sin²θ)`` stays as it is unless
+    ``simplify`` (or symbols declared positive) allows sympy to take it apart.
+    """
+    g, coords = _prepare(g, coords)
+    simp = _simplifier(simplify)
+    return _apply(sp.sqrt(g.det(method="berkowitz")), simp)

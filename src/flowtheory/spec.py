@@ -1,0 +1,171 @@
+r"""``FlowSpec``: a metric (or Kähler-potential) flow as data, everything else derived.
+
+A flow is specified by a :class:`~flowtheory.functionals.Functional` (coordinates, the metric or
+Kähler potential it acts on, its density and inner product) and a metric-NTK kernel:
+
+* ``kernel="local"`` — the local NN metric flow (2.13)–(2.14),
+  :math:`\partial_t g_{ij}(x) = -\bar\Omega(x)\,\delta\mathcal{L}/\delta g_{ij}(x)`, with
+  :math:`\bar\Omega` = ``omega`` (default 1, reachable by the rescaling trick (2.15)–(2.18)) and
+  :math:`\delta\mathcal{L}/\delta g` the gradient of the loss :math:`\mathcal{L} = sE` for the
+  functional's inner product (metric components go through :func:`flowtheory.ntk.local_flow`,
+  the all-entries component structure (2.23));
+* ``kernel=GaussianKernel(sigma)`` — the non-local flow (2.30): the right-hand side is the
+  *local force* below, to be smeared with the normalised Gaussian :math:`N_\sigma` of (2.27)
+  (:func:`flowtheory.ntk.gaussian`; numerically ``numerics.kernels_gaussian.smear``); as
+  :math:`\sigma\to0` it becomes the local flow (2.31).
+
+Interface for numerics (stable)::
+
+    spec = FlowSpec.preset("perelman", dim=2)        # or FlowSpec(functional, kernel, omega)
+    spec.coords     # (x, y)                          coordinate symbols, axis order
+    spec.fields     # ("g_00", "g_01", "g_11", "phi")  evolving fields
+    spec.rhs()      # {"g_00": expr, ...}  FIELD FORM: d field/dt as sympy expressions in the
+                    #   undefined functions g_00(x, y), phi(x, y), ... and their Derivative objects
+                    #   (feed to numerics.fields.compile_field_expression(expr, spec.coords))
+    spec.rhs_jet()  # same in JET FORM: plain symbols g_00, g_00_x, g_00_xy, phi_xx, ...
+    spec.jet.decode(sym)   # -> (field name, derivative orders per coordinate) of a jet symbol
+    spec.compile()  # {"g_00": JaxFunction, ...}; JaxFunction.args = jet symbols (then any
+                    #   coordinates), spec.arguments(field) gives their (field, orders) in order
+    spec.energy_density()  # the functional's density in d^n x (field form), for diagnostics
+
+Metric fields are the independent components ``g_ij`` with ``i <= j``; Kähler flows evolve
+``phi`` over the coordinates ``(z, zbar)`` (``(z1, z2, zbar1, zbar2)`` for n = 2), with
+:math:`g_{a\bar b} = \partial_a\partial_{\bar b}(K_0 + \varphi)`.  The right-hand sides are never
+simplified; they are the expressions the derivation produced.
+
+Named presets (:data:`PRESET_NAMES`): perelman, ricci, kahler-ricci, calabi, ultralocal,
+two-derivative, einstein-hilbert, mabuchi, j.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+import sympy as sp
+
+from flowtheory import functionals, ntk
+from flowtheory.errors import InvalidParameterError
+from flowtheory.functionals import Functional
+from flowtheory.variation import JetSpace
+
+__all__ = ["FlowSpec", "GaussianKernel", "PRESET_NAMES"]
+
+PRESET_NAMES = tuple(functionals.PRESETS)
+
+
+@dataclass(frozen=True)
+class GaussianKernel:
+    """The Gaussian non-local kernel (2.27)–(2.30) of width ``sigma`` > 0 (chart coordinates)."""
+
+    sigma: sp.Expr
+
+    def __post_init__(self):
+        sigma = sp.sympify(self.sigma)
+        if sigma.is_positive is False or (sigma.is_number and not sigma > 0):
+            raise InvalidParameterError(f"sigma must be positive, got {sigma}")
+        object.__setattr__(self, "sigma", sigma)
+
+    def expr(self, x, xp) -> sp.Expr:
+        """:math:`N_\\sigma(x - x')` of (2.27), from :func:`flowtheory.ntk.gaussian`."""
+        return ntk.gaussian(tuple(x), tuple(xp), self.sigma)
+
+
+Kernel = Union[Literal["local"], GaussianKernel]
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    """A flow as data (module docstring).  ``omega`` is :math:`\\bar\\Omega(x)` (field-free)."""
+
+    functional: Functional
+    kernel: Kernel = "local"
+    omega: sp.Expr = sp.S.One
+    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self):
+        if not (self.kernel == "local" or isinstance(self.kernel, GaussianKernel)):
+            raise InvalidParameterError(f"kernel must be 'local' or a GaussianKernel, got {self.kernel!r}")
+        omega = sp.sympify(self.omega)
+        if omega.free_symbols - set(self.functional.coords):
+            raise InvalidParameterError("omega may depend on the coordinates only")
+        object.__setattr__(self, "omega", omega)
+
+    @classmethod
+    def preset(cls, name: str, dim: int | None = None, *, sigma: float | sp.Expr | None = None, omega: sp.Expr = sp.S.One) -> "FlowSpec":
+        """A named flow; ``sigma`` given → Gaussian kernel of that width, else local."""
+        kernel: Kernel = "local" if sigma is None else GaussianKernel(sigma)
+        return cls(functionals.preset(name, dim), kernel, omega)
+
+    # -- data ----------------------------------------------------------------------------------
+    @property
+    def jet(self) -> JetSpace:
+        return self.functional.jet
+
+    @property
+    def coords(self) -> tuple[sp.Symbol, ...]:
+        return self.functional.coords
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.functional.evolving_fields
+
+    # -- derived -------------------------------------------------------------------------------
+    def variation(self):
+        """The functional's first variation density (jet form), see :meth:`Functional.variation`."""
+        return self.functional.variation()
+
+    def rhs_jet(self) -> dict[str, sp.Expr]:
+        """``{field: d field/dt}`` in jet form (the local force for a Gaussian kernel)."""
+        if "rhs" not in self._cache:
+            flow = self.functional.flow()
+            omega = self.omega if self.kernel == "local" else sp.S.One
+            n = self.jet.dim
+            out = dict(flow)
+            if self.functional.variable == "metric":
+                names = [f"g_{i}{j}" for i in range(n) for j in range(i, n)]
+                force = sp.Matrix(n, n, lambda i, j: -flow[f"g_{min(i, j)}{max(i, j)}"])
+                moved = ntk.local_flow(force, omega)
+                out.update({f"g_{i}{j}": moved[i, j] for i in range(n) for j in range(i, n)})
+                for other in set(flow) - set(names):
+                    out[other] = omega * flow[other]
+            else:
+                out = {k: omega * v for k, v in flow.items()}
+            self._cache["rhs"] = out
+        return self._cache["rhs"]
+
+    def rhs(self) -> dict[str, sp.Expr]:
+        """``{field: d field/dt}`` in field form (undefined functions and ``Derivative`` objects)."""
+        return {k: self.jet.from_jet(v) for k, v in self.rhs_jet().items()}
+
+    def energy_density(self) -> sp.Expr:
+        """The functional's density in :math:`\\mathrm{d}^nx`, field form."""
+        return self.jet.from_jet(self.functional.density)
+
+    def arguments(self, name: str) -> tuple[sp.Symbol, ...]:
+        """Argument order of the compiled right-hand side of ``name``: jet symbols, then coordinates."""
+        expr = self.rhs_jet()[name]
+        jets = tuple(self.jet.jet_symbols_of(expr))
+        coords = tuple(c for c in self.coords if c in expr.free_symbols)
+        return jets + coords
+
+    def compile(self) -> dict:
+        """``{field: JaxFunction}`` via :func:`flowtheory.bridge.to_jax` (JAX imported lazily).
+
+        Parameters of the functional (e.g. ``Rbar``, ``c``) must be substituted first
+        (:meth:`with_parameters`); free symbols left over are an error of the bridge.
+        """
+        from flowtheory.bridge import to_jax
+
+        return {name: to_jax(expr, self.arguments(name)) for name, expr in self.rhs_jet().items()}
+
+    def with_parameters(self, values: dict) -> "FlowSpec":
+        """The same flow with the functional's constants (``Rbar``, ``c``, ...) replaced by values."""
+        f = self.functional
+        subs = {sp.Symbol(str(k)) if isinstance(k, str) else k: sp.sympify(v) for k, v in values.items()}
+        unknown = set(subs) - set(f.parameters)
+        if unknown:
+            raise InvalidParameterError(f"{sorted(map(str, unknown))} are not parameters of {f.name}; they are {f.parameters}")
+        new = FlowSpec(f, self.kernel, self.omega)
+        new._cache["rhs"] = {k: v.xreplace(subs) for k, v in self.rhs_jet().items()}
+        return new

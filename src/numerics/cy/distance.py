@@ -1,0 +1,367 @@
+"""Fubini–Study geodesic distances on :math:`\\mathbb{P}^n` (paper eq. 3.2, 3.4) and their
+nearest-neighbour statistics (figure 3 right, eq. 3.7).
+
+Convention.  The distance is the geodesic distance of the Fubini–Study metric
+:math:`g_{a\\bar b} = \\partial_a \\partial_{\\bar b} \\log |z|^2` with line element
+:math:`ds^2 = g_{a\\bar b}\\, dz^a d\\bar z^b` (``proofs/cy_distance.py``, ``cyd-fs-distance``), so that
+
+.. math::
+
+    d(z, z') = \\arccos \\frac{|z^\\dagger z'|}{|z|\\,|z'|} \\in [0, \\pi/2]
+    \\qquad\\text{(3.2)},
+
+the diameter of :math:`\\mathbb{P}^n` is :math:`\\pi/2`, a line :math:`\\mathbb{P}^1` is the round sphere
+of radius 1/2 (the Bloch-sphere angle is :math:`\\theta = 2d`), and
+:math:`\\mathrm{vol}(\\mathbb{P}^n) = \\pi^n / n!`.
+
+Numerics.  (3.2) through ``arccos`` loses half the digits near :math:`d = 0`
+(:math:`\\arccos(1-\\epsilon) \\simeq \\sqrt{2\\epsilon}`, eq. 3.4) and XLA's float64 ``arccos`` is slow.
+We evaluate the equivalent, well-conditioned form
+
+.. math::
+
+    d(z, z') = \\operatorname{atan2}\\big(|z \\wedge z'|,\\; |z^\\dagger z'|\\big), \\qquad
+    |z \\wedge z'|^2 = \\sum_{i<j} |z_i z'_j - z_j z'_i|^2 = |z|^2|z'|^2 - |z^\\dagger z'|^2
+
+(Lagrange's identity), which needs no normalisation, is exactly symmetric and scale invariant,
+and has absolute error of order :math:`\\epsilon` everywhere (``cyd-fs-distance`` proves the
+equivalence and checks the float64 values against a 50-digit mpmath reference).
+
+Threshold (3.4).  Distances below ``threshold`` are set to 0.  The default,
+:func:`default_threshold`, is :math:`\\sqrt{2\\epsilon}` of the dtype (2.1e-8 in float64): the smallest
+distance the printed route (3.2) can resolve at all, so the two routes agree after thresholding.
+``threshold=0`` switches it off.
+
+Nearest neighbours.  :func:`nearest_neighbour_distances` scans row blocks with ``lax.map``; each
+block forms the ``(block, N)`` matrix of :math:`c^2 = |u^\\dagger u'|^2` of normalised points by a real
+matrix product and keeps the row maximum, so memory is :math:`O(N \\cdot \\text{block})` and no
+``N x N`` matrix ever exists.  The nearest-neighbour distance is a decreasing function of the
+largest :math:`c^2`; rows whose nearest neighbour is closer than ``refine_below`` (where the
+:math:`c^2` route is ill-conditioned) are recomputed exactly with the wedge form.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Complex, Float
+
+from flowtheory.errors import InvalidParameterError, NonFiniteError
+
+__all__ = [
+    "NearestNeighbourStatistics",
+    "PowerLawFit",
+    "apply_threshold",
+    "default_threshold",
+    "fit_power_law",
+    "fs_distance",
+    "fs_distance_matrix",
+    "nearest_neighbour_distances",
+    "nearest_neighbour_statistics",
+]
+
+
+def default_threshold(dtype=jnp.float64) -> float:
+    """:math:`\\sqrt{2\\epsilon}` of ``dtype``: the resolution of (3.2) near 0, by (3.4).
+
+    ``arccos(1 - eps) ~ sqrt(2 eps)``: a distance below this is indistinguishable from 0 in the
+    printed formula, so (3.4) sets it to 0.  2.1e-8 for float64, 4.9e-4 for float32.
+    """
+    return math.sqrt(2.0 * float(jnp.finfo(dtype).eps))
+
+
+def _resolve_threshold(threshold: float | None) -> float:
+    if threshold is None:
+        return default_threshold()
+    threshold = float(threshold)
+    if not (math.isfinite(threshold) and threshold >= 0.0):
+        raise InvalidParameterError(f"threshold must be a finite number >= 0, got {threshold}")
+    return threshold
+
+
+def apply_threshold(d: Float[Array, "*batch"], threshold: float | None = None) -> Float[Array, "*batch"]:
+    """Eq. (3.4): distances below ``threshold`` (default :func:`default_threshold`) become 0."""
+    t = _resolve_threshold(threshold)
+    return jnp.where(d < t, jnp.zeros_like(d), d)
+
+
+def _check_points(z, name: str = "z") -> np.ndarray:
+    """Homogeneous coordinates, last axis: finite, at least 2 of them, no zero vector."""
+    arr = np.asarray(z)
+    if arr.ndim < 1 or arr.shape[-1] < 2:
+        raise InvalidParameterError(f"{name} must hold homogeneous coordinates on its last axis (>= 2 of them), got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise InvalidParameterError(f"{name} must be numeric, got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise NonFiniteError(f"{name} contains NaN or infinity")
+    if arr.size and np.any(np.max(np.abs(arr), axis=-1) == 0):
+        raise InvalidParameterError(f"{name} contains the zero vector, which is not a point of projective space")
+    return arr.astype(np.complex128)
+
+
+def _rescale(z: Complex[Array, "*batch n"]) -> Complex[Array, "*batch n"]:
+    """Divide each point by its largest |coordinate| (same projective point; guards overflow)."""
+    return z / jnp.max(jnp.abs(z), axis=-1, keepdims=True)
+
+
+def _wedge_and_dot(z: Complex[Array, "*a n"], w: Complex[Array, "*a n"]):
+    """``(|z ^ w|^2, |z^dagger w|)``, broadcasting over leading axes (an unrolled fused loop over i<j)."""
+    n = z.shape[-1]
+    wedge2 = jnp.zeros(jnp.broadcast_shapes(z.shape[:-1], w.shape[:-1]), dtype=jnp.float64)
+    for i in range(n):
+        for j in range(i + 1, n):
+            m = z[..., i] * w[..., j] - z[..., j] * w[..., i]
+            wedge2 = wedge2 + (m.real * m.real + m.imag * m.imag)
+    dot = jnp.abs(jnp.sum(jnp.conj(z) * w, axis=-1))
+    return wedge2, dot
+
+
+@jax.jit
+def _fs_distance_raw(z, w):
+    z, w = _rescale(z), _rescale(w)
+    wedge2, dot = _wedge_and_dot(z, w)
+    return jnp.arctan2(jnp.sqrt(wedge2), dot)
+
+
+def fs_distance(
+    z: Complex[Array, "*batch n"], w: Complex[Array, "*batch n"], *, threshold: float | None = None
+) -> Float[Array, "*batch"]:
+    """Fubini–Study geodesic distance (3.2) between points ``z`` and ``w`` of :math:`\\mathbb{P}^{n-1}`.
+
+    Computed as ``atan2(|z ^ w|, |z^dagger w|)`` (see the module docstring), then thresholded by
+    (3.4).  Invariant under ``z -> lambda z`` for any complex ``lambda != 0``; symmetric (to ~1
+    ulp: the compiler may fuse multiply-adds differently for the two orders); in ``[0, pi/2]``.
+
+    Args:
+        z, w: homogeneous coordinates on the last axis; leading axes broadcast.
+        threshold: distances below it are set to 0; ``None`` means :func:`default_threshold`,
+            ``0`` disables the threshold.
+
+    Returns:
+        The distances, shape ``broadcast(z.shape[:-1], w.shape[:-1])``, float64.
+
+    Raises:
+        InvalidParameterError: a zero vector, mismatched or too few coordinates, bad threshold.
+        NonFiniteError: NaN or infinity in the input.
+    """
+    z, w = _check_points(z, "z"), _check_points(w, "w")
+    if z.shape[-1] != w.shape[-1]:
+        raise InvalidParameterError(f"z and w have {z.shape[-1]} and {w.shape[-1]} coordinates")
+    return apply_threshold(_fs_distance_raw(jnp.asarray(z), jnp.asarray(w)), threshold)
+
+
+@partial(jax.jit, static_argnames=("block",))
+def _distance_matrix_blocks(z, w, block: int):
+    z, w = _rescale(z), _rescale(w)
+    rows = z.reshape(-1, block, z.shape[-1])
+
+    def one_block(zb):
+        wedge2, dot = _wedge_and_dot(zb[:, None, :], w[None, :, :])
+        return jnp.arctan2(jnp.sqrt(wedge2), dot)
+
+    return jax.lax.map(one_block, rows).reshape(-1, w.shape[0])
+
+
+def fs_distance_matrix(
+    z: Complex[Array, "N n"],
+    w: Complex[Array, "M n"] | None = None,
+    *,
+    threshold: float | None = None,
+    block: int = 128,
+) -> Float[Array, "N M"]:
+    """All pairwise FS distances ``D[a, b] = d(z_a, w_b)`` (``w = z`` if omitted), eq. (3.2)+(3.4).
+
+    Row blocks of size ``block`` are computed with ``lax.map`` (working memory ``O(block * M)``);
+    the result itself is ``N x M`` — for nearest neighbours of large samples use
+    :func:`nearest_neighbour_distances`, which never forms it.  With ``w`` omitted the matrix is
+    exactly symmetric with an exactly zero diagonal.
+    """
+    z = _check_points(z, "z")
+    w = z if w is None else _check_points(w, "w")
+    if z.ndim != 2 or w.ndim != 2 or z.shape[1] != w.shape[1]:
+        raise InvalidParameterError(f"expected point arrays of shapes (N, n) and (M, n), got {z.shape} and {w.shape}")
+    if not (isinstance(block, int) and block >= 1):
+        raise InvalidParameterError(f"block must be a positive integer, got {block!r}")
+    n_rows = z.shape[0]
+    pad = (-n_rows) % block
+    zp = np.concatenate([z, np.repeat(z[:1], pad, axis=0)]) if pad else z
+    d = _distance_matrix_blocks(jnp.asarray(zp), jnp.asarray(w), block)[:n_rows]
+    if w is z:
+        d = 0.5 * (d + d.T)  # rounding (fused multiply-adds) breaks symmetry by ~1 ulp
+    return apply_threshold(d, threshold)
+
+
+@partial(jax.jit, static_argnames=("block",))
+def _max_overlap_blocks(xq, x, xj, block: int):
+    """Row maxima of ``c^2 = |u_a^dagger u_b|^2`` over ``b != a``, for query rows ``xq`` (the sample
+    padded to a multiple of ``block``), from real embeddings.
+
+    ``x = [Re u, Im u]`` and ``xj = [-Im u, Re u]``, so ``Re(u_a^dagger u_b) = x_a . x_b`` and
+    ``Im(u_a^dagger u_b) = x_a . xj_b``: one ``(block, 2n) @ (2n, 2N)`` product per block.
+    """
+    n_pts = x.shape[0]
+    both = jnp.concatenate([x, xj], axis=0).T
+    n_blocks = xq.shape[0] // block
+
+    def one_block(i):
+        q = jax.lax.dynamic_slice_in_dim(xq, i * block, block)
+        g = q @ both
+        c2 = g[:, :n_pts] ** 2 + g[:, n_pts:] ** 2
+        own = i * block + jnp.arange(block)
+        c2 = jnp.where(own[:, None] == jnp.arange(n_pts)[None, :], -1.0, c2)
+        return jnp.max(c2, axis=1)
+
+    return jax.lax.map(one_block, jnp.arange(n_blocks)).reshape(-1)
+
+
+@partial(jax.jit, static_argnames=("block",))
+def _exact_nn_blocks(z_all, rows, block: int):
+    """Exact (wedge-form) nearest-neighbour distances of the points ``z_all[rows]``."""
+    z_all = _rescale(z_all)
+    idx = rows.reshape(-1, block)
+
+    def one_block(r):
+        wedge2, dot = _wedge_and_dot(z_all[r][:, None, :], z_all[None, :, :])
+        d = jnp.arctan2(jnp.sqrt(wedge2), dot)
+        d = jnp.where(r[:, None] == jnp.arange(z_all.shape[0])[None, :], jnp.inf, d)
+        return jnp.min(d, axis=1)
+
+    return jax.lax.map(one_block, idx).reshape(-1)
+
+
+def nearest_neighbour_distances(
+    z: Complex[Array, "N n"],
+    *,
+    threshold: float | None = None,
+    block: int = 512,
+    refine_below: float = 1e-3,
+    progress: bool = False,
+) -> Float[Array, " N"]:
+    """FS distance from each point to its nearest *other* point of the sample (figure 3 right).
+
+    Memory is ``O(N * block)``: ``lax.map`` over row blocks of the overlap matrix, keeping only
+    each row's maximum (see the module docstring).  The distance is
+    ``atan2(sqrt(1 - c^2), c)`` of the largest overlap ``c^2``; its absolute error is
+    ``~ 2n eps / sin(2d)``, below 1e-12 for ``d > refine_below = 1e-3``.  Rows with ``d <=
+    refine_below`` (duplicates, near-duplicates) are recomputed with the exact wedge form, so the
+    result is accurate to ``O(eps)`` everywhere.  Thresholded by (3.4) at the end.
+
+    Args:
+        z: ``(N, n)`` homogeneous coordinates, ``N >= 2``.
+        threshold: as in :func:`fs_distance`.
+        block: rows per step (memory ``~ 3 * 8 * 2N * block`` bytes).
+        refine_below: distance below which a row is recomputed exactly.
+        progress: show a progress bar (the scan itself runs as one compiled call; the bar marks
+            the coarse and the refinement pass).
+
+    Returns:
+        ``(N,)`` float64 nearest-neighbour distances.
+    """
+    from numerics.progress import progress_bar
+
+    z = _check_points(z, "z")
+    if z.ndim != 2 or z.shape[0] < 2:
+        raise InvalidParameterError(f"need an (N, n) array with N >= 2 points, got shape {z.shape}")
+    if not (isinstance(block, int) and block >= 1):
+        raise InvalidParameterError(f"block must be a positive integer, got {block!r}")
+    if not (math.isfinite(refine_below) and 0.0 <= refine_below < math.pi / 2):
+        raise InvalidParameterError(f"refine_below must lie in [0, pi/2), got {refine_below}")
+    t = _resolve_threshold(threshold)
+    n_pts = z.shape[0]
+    block = min(block, n_pts)
+    u = z / np.linalg.norm(z, axis=1, keepdims=True)
+    x = np.concatenate([u.real, u.imag], axis=1)
+    xj = np.concatenate([-u.imag, u.real], axis=1)
+    pad = (-n_pts) % block
+    # Padded query rows repeat row 0 with an out-of-range own index; their results are dropped.
+    xq = np.concatenate([x, np.repeat(x[:1], pad, axis=0)]) if pad else x
+    with progress_bar("nearest neighbours", total=2, enabled=progress) as advance:
+        c2max = np.asarray(_max_overlap_blocks(jnp.asarray(xq), jnp.asarray(x), jnp.asarray(xj), block))[:n_pts]
+        c2max = np.clip(c2max, 0.0, 1.0)
+        d = np.arctan2(np.sqrt(1.0 - c2max), np.sqrt(c2max))
+        advance()
+        close = np.flatnonzero(d <= refine_below)
+        if close.size:
+            b2 = min(64, close.size)
+            rows = np.concatenate([close, np.repeat(close[:1], (-close.size) % b2)])
+            d[close] = np.asarray(_exact_nn_blocks(jnp.asarray(z), jnp.asarray(rows), b2))[: close.size]
+        advance()
+    return apply_threshold(jnp.asarray(d), t)
+
+
+@dataclass(frozen=True)
+class NearestNeighbourStatistics:
+    """Minimum, mean (with its standard error) and maximum of the nearest-neighbour distances."""
+
+    n_points: int
+    min: float
+    mean: float
+    mean_se: float
+    max: float
+
+
+def nearest_neighbour_statistics(
+    z: Complex[Array, "N n"], *, threshold: float | None = None, block: int = 512, progress: bool = False
+) -> NearestNeighbourStatistics:
+    """min / mean / max over the sample of each point's nearest-neighbour FS distance (figure 3 right).
+
+    ``mean_se`` is the plug-in standard error ``std / sqrt(N)``; nearest-neighbour distances of
+    one sample are weakly dependent (mutual neighbours), so it is indicative, not exact.
+    """
+    d = np.asarray(nearest_neighbour_distances(z, threshold=threshold, block=block, progress=progress))
+    return NearestNeighbourStatistics(
+        n_points=int(d.size),
+        min=float(d.min()),
+        mean=float(d.mean()),
+        mean_se=float(d.std(ddof=1) / math.sqrt(d.size)),
+        max=float(d.max()),
+    )
+
+
+@dataclass(frozen=True)
+class PowerLawFit:
+    """``mu = a * N**b`` fitted by least squares on ``log mu = log a + b log N`` (eq. 3.7).
+
+    ``se_b`` and ``se_log_a`` are the ordinary-least-squares standard errors from the residual
+    scatter (``n - 2`` degrees of freedom); ``se_a = a * se_log_a`` (delta method).
+    """
+
+    a: float
+    b: float
+    se_a: float
+    se_b: float
+    se_log_a: float
+    n_points: int
+    residual_std: float
+
+
+def fit_power_law(n: Float[Array, " k"], mu: Float[Array, " k"]) -> PowerLawFit:
+    """Fit ``mu = a * n**b`` by ordinary least squares in log–log (eq. 3.7), with standard errors.
+
+    Raises:
+        InvalidParameterError: fewer than 3 points, non-positive values, or a single distinct ``n``.
+    """
+    n = np.asarray(n, dtype=float).ravel()
+    mu = np.asarray(mu, dtype=float).ravel()
+    if n.shape != mu.shape or n.size < 3:
+        raise InvalidParameterError(f"need >= 3 matching (n, mu) pairs for a fit with standard errors, got {n.size} and {mu.size}")
+    if not (np.all(np.isfinite(n)) and np.all(np.isfinite(mu)) and np.all(n > 0) and np.all(mu > 0)):
+        raise InvalidParameterError("n and mu must be finite and positive for a log-log fit")
+    x, y = np.log(n), np.log(mu)
+    if np.ptp(x) == 0:
+        raise InvalidParameterError("need at least two distinct n for a fit")
+    design = np.stack([np.ones_like(x), x], axis=1)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    dof = x.size - 2
+    s2 = float(resid @ resid) / dof
+    cov = s2 * np.linalg.inv(design.T @ design)
+    log_a, b = float(coef[0]), float(coef[1])
+    se_log_a, se_b = float(math.sqrt(cov[0, 0])), float(math.sqrt(cov[1, 1]))
+    a = math.exp(log_a)
+    return PowerLawFit(a=a, b=b, se_a=a * se_log_a, se_b=se_b, se_log_a=se_log_a, n_points=int(x.size), residual_std=math.sqrt(s2))

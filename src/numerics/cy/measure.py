@@ -1,0 +1,259 @@
+"""Fubini–Study pullback, Ω, integration weights, κ, η and the σ-measure (B.10–B.11).
+
+Conventions (stated once, used throughout ``numerics.cy``):
+
+* Kähler form and metric: :math:`J = i\\, g_{a\\bar b}\\, dx^a \\wedge d\\bar x^b`.  The ambient
+  Fubini–Study form is :math:`J_{FS} = \\tfrac{i}{2\\pi}\\partial\\bar\\partial \\ln|z|^2`, i.e.
+  :math:`g^{FS}_{\\mu\\bar\\nu} = \\tfrac{1}{2\\pi}\\partial_\\mu\\bar\\partial_\\nu \\ln|z|^2
+  = \\tfrac{1}{2\\pi}\\big(\\delta_{\\mu\\nu}/|z|^2 - \\bar z_\\mu z_\\nu/|z|^4\\big)`, normalised so
+  that :math:`\\int_{\\mathbb{P}^1} J_{FS} = 1`.  Then :math:`\\int_X J_{FS}^n = \\deg X`
+  (5 for the quintic) and the Fubini–Study volume is :math:`\\mathrm{Vol}_{FS} = \\deg X / n!`.
+* Volume forms, with :math:`d^{2n}x` the Lebesgue measure of the real and imaginary parts of the
+  local coordinates: :math:`J^n/n! = \\det g\\; 2^n d^{2n}x` and
+  :math:`i^{n^2}\\,\\Omega\\wedge\\bar\\Omega = |\\Omega|^2\\, 2^n d^{2n}x`, with
+  :math:`\\Omega = dx^1\\wedge\\cdots\\wedge dx^n/(\\partial p/\\partial z_j)` (the residue of the
+  ambient form, globally defined on a Calabi–Yau, so :math:`\\det g/|\\Omega|^2` is a chart-independent
+  scalar).
+* Weights.  Points from random lines have density :math:`(J_{FS}^n/n!)/\\mathrm{Vol}_{FS}`
+  (:mod:`numerics.cy.sampling`), so with :math:`w = |\\Omega|^2/\\det g_{FS}` (the ratio of the two
+  volume forms above)
+  :math:`\\int_X f\\, |\\Omega|^2 2^n d^{2n}x = \\mathrm{Vol}_{FS}\\, \\mathbb{E}[f w]`.
+* :math:`\\kappa = \\mathrm{vol}_g/\\mathrm{vol}_\\Omega = \\int \\det g / \\int |\\Omega|^2`
+  (B.10 read as :math:`J^n/n! = \\kappa\\, i^{n^2}\\Omega\\wedge\\bar\\Omega` in volume), estimated as
+  :math:`\\sum w r/\\sum w` with :math:`r = \\det g/|\\Omega|^2`; then
+  :math:`\\eta = r/\\kappa` has weighted mean exactly 1 and the σ-measure (B.11) is
+  :math:`\\sigma = \\sum w |1 - \\eta| / \\sum w`, the :math:`|\\Omega|^2`-average of :math:`|1-\\eta|`.
+  σ does not depend on the normalisation of ``g`` or ``Ω``.
+
+Standard errors are delta-method (influence-function) errors of these ratio estimators, with the
+points of one sampling line as a cluster (they are not independent): for an estimator with
+influence values :math:`\\psi_i`, :math:`\\mathrm{SE}^2 = \\sum_{\\text{lines }c}
+(\\sum_{i\\in c}\\psi_i)^2 / N^2`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Complex, Float, Int
+
+from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
+from numerics.cy.hypersurface import Hypersurface
+from numerics.cy.patches import Chart, _chart, default_eliminated, default_patch
+
+#: Normalisation of the Fubini–Study potential: K = FS_SCALE * ln|z|^2, J = i dd̄K.
+FS_SCALE = 1.0 / (2.0 * math.pi)
+
+
+def fs_metric(c: Chart) -> Complex[Array, "N n n"]:
+    """The Fubini–Study metric pulled back to the chart: :math:`g = J G J^\\dagger` (``N, n, n``).
+
+    :math:`G_{\\mu\\bar\\nu} = \\tfrac{1}{2\\pi}(\\delta_{\\mu\\nu}/|z|^2 - \\bar z_\\mu z_\\nu/|z|^4)` and
+    ``J`` the embedding Jacobian (:mod:`numerics.cy.patches`); Hermitian positive definite.
+    """
+    norm2 = jnp.sum(jnp.abs(c.z) ** 2, axis=-1)[:, None, None]
+    jac = c.jacobian
+    jz = jnp.einsum("nam,nm->na", jac, jnp.conj(c.z))
+    gram = jnp.einsum("nam,nbm->nab", jac, jnp.conj(jac))
+    return FS_SCALE * (gram / norm2 - jz[:, :, None] * jnp.conj(jz)[:, None, :] / norm2**2)
+
+
+def hermitian_det(g: Complex[Array, "N n n"]) -> Float[Array, " N"]:
+    """Determinant of Hermitian matrices (real): cofactor formulas for n <= 3, LU otherwise."""
+    n = g.shape[-1]
+    if n == 1:
+        det = g[:, 0, 0]
+    elif n == 2:
+        det = g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] * g[:, 1, 0]
+    elif n == 3:
+        det = (
+            g[:, 0, 0] * (g[:, 1, 1] * g[:, 2, 2] - g[:, 1, 2] * g[:, 2, 1])
+            - g[:, 0, 1] * (g[:, 1, 0] * g[:, 2, 2] - g[:, 1, 2] * g[:, 2, 0])
+            + g[:, 0, 2] * (g[:, 1, 0] * g[:, 2, 1] - g[:, 1, 1] * g[:, 2, 0])
+        )
+    else:
+        det = jnp.linalg.det(g)
+    return jnp.real(det)
+
+
+def omega_squared(c: Chart) -> Float[Array, " N"]:
+    """:math:`|\\Omega|^2 = 1/|\\partial p/\\partial z_j|^2` in the chart (patch-scaled ``z``)."""
+    dp_j = jnp.take_along_axis(c.dp, c.eliminated[:, None], axis=-1)[:, 0]
+    return 1.0 / jnp.abs(dp_j) ** 2
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class PointData:
+    """Everything the σ-measure needs at each point, in the point's chart.
+
+    Attributes:
+        chart: the chart (:class:`numerics.cy.patches.Chart`).
+        g_fs: ``(N, n, n)`` pulled-back Fubini–Study metric.
+        det_fs: ``(N,)`` its determinant.
+        omega2: ``(N,)`` :math:`|\\Omega|^2`.
+        weights: ``(N,)`` :math:`w = |\\Omega|^2/\\det g_{FS}` (sampling density -> Ω measure).
+    """
+
+    chart: Chart
+    g_fs: Complex[Array, "N n n"]
+    det_fs: Float[Array, " N"]
+    omega2: Float[Array, " N"]
+    weights: Float[Array, " N"]
+
+
+@jax.jit
+def _point_data(surface: Hypersurface, z, patch, eliminated) -> PointData:
+    scale = jnp.take_along_axis(z, patch[:, None], axis=-1)
+    c = _chart(surface, z / scale, patch, eliminated)
+    g = fs_metric(c)
+    det = hermitian_det(g)
+    omega2 = omega_squared(c)
+    return PointData(c, g, det, omega2, omega2 / det)
+
+
+@jax.jit
+def default_point_data(surface: Hypersurface, z: Complex[Array, "N m"]) -> PointData:
+    """:class:`PointData` in the default charts (largest ``|z_i|``, largest ``|dp_j|``); traceable, no checks."""
+    patch = default_patch(z)
+    return _point_data(surface, z, patch, default_eliminated(surface, z, patch))
+
+
+def point_data(surface: Hypersurface, z, patch=None, eliminated=None) -> PointData:
+    """Validated :class:`PointData` of points ``z`` (``(N, m)``), in default or forced charts.
+
+    Raises:
+        OffManifoldError, NonFiniteError, InvalidParameterError: via :meth:`Hypersurface.validate`.
+        NotPositiveDefiniteError: a pulled-back metric with non-positive determinant (degenerate chart).
+    """
+    z = surface.validate(z)
+    n_pts = z.shape[0]
+    patch = default_patch(z) if patch is None else jnp.broadcast_to(jnp.asarray(patch), (n_pts,))
+    if eliminated is None:
+        eliminated = default_eliminated(surface, z, patch)
+    eliminated = jnp.broadcast_to(jnp.asarray(eliminated), (n_pts,))
+    m = surface.n_ambient
+    if bool(jnp.any((patch < 0) | (patch >= m) | (eliminated < 0) | (eliminated >= m) | (patch == eliminated))):
+        raise InvalidParameterError("patch and eliminated indices must lie in [0, m) and differ")
+    data = _point_data(surface, z, patch, eliminated)
+    finite = jnp.isfinite(data.weights) & jnp.isfinite(data.det_fs)
+    if not bool(jnp.all(finite)):
+        raise NonFiniteError("the chart does not cover some points (z_patch = 0 or dp/dz_j = 0)")
+    if not bool(jnp.all(data.det_fs > 0)):
+        raise NotPositiveDefiniteError("pulled-back Fubini–Study metric not positive definite at some point")
+    return data
+
+
+def fs_volume(surface: Hypersurface) -> float:
+    """Exact Fubini–Study volume :math:`\\int_X J_{FS}^n/n! = \\deg X/n!` (``J_FS`` normalised as above)."""
+    return surface.degree / math.factorial(surface.dim)
+
+
+@dataclass(frozen=True)
+class SigmaResult:
+    """The σ-measure of a metric on a point sample, with standard errors (module docstring).
+
+    Attributes:
+        sigma, sigma_stderr: the σ-measure (B.11) and its standard error.
+        kappa, kappa_stderr: :math:`\\kappa = \\mathrm{vol}_g/\\mathrm{vol}_\\Omega`.
+        volume, volume_stderr: :math:`\\int_X J_g^n` (the intersection number ``deg X`` for FS).
+        volume_omega, volume_omega_stderr: :math:`\\int_X |\\Omega|^2\\, 2^n d^{2n}x`.
+        n_points: sample size.
+    """
+
+    sigma: float
+    sigma_stderr: float
+    kappa: float
+    kappa_stderr: float
+    volume: float
+    volume_stderr: float
+    volume_omega: float
+    volume_omega_stderr: float
+    n_points: int
+
+
+def clustered_stderr(influence: Float[Array, " N"], clusters: Int[Array, " N"] | None) -> float:
+    """Standard error of a mean-type estimator from its influence values, lines as clusters."""
+    influence = jnp.asarray(influence)
+    n_pts = influence.shape[0]
+    if clusters is not None:
+        clusters = jnp.asarray(clusters)
+        influence = jax.ops.segment_sum(influence, clusters - clusters.min(), num_segments=int(clusters.max() - clusters.min()) + 1)
+    return float(jnp.sqrt(jnp.sum(influence**2)) / n_pts)
+
+
+def sigma_measure(
+    surface: Hypersurface,
+    weights: Float[Array, " N"],
+    det_g: Float[Array, " N"],
+    omega2: Float[Array, " N"],
+    clusters: Int[Array, " N"] | None = None,
+) -> SigmaResult:
+    """σ-measure (B.11), κ and volumes of a metric with determinant ``det_g`` (same chart as ``omega2``).
+
+    Args:
+        surface: the hypersurface (for the exact Fubini–Study volume of the sampling measure).
+        weights: :math:`w = |\\Omega|^2/\\det g_{FS}` of the sampled points.
+        det_g: determinant of the metric to test, in each point's chart.
+        omega2: :math:`|\\Omega|^2` in the same chart.
+        clusters: line index of each point (``PointSample.line_ids``); ``None`` treats points as independent.
+
+    Raises:
+        NonFiniteError: a non-finite input.
+        NotPositiveDefiniteError: ``det_g <= 0`` somewhere (``g`` is not a metric there).
+        InvalidParameterError: mismatched shapes or an empty sample.
+    """
+    w, det_g, omega2 = (jnp.asarray(x, dtype=jnp.float64) for x in (weights, det_g, omega2))
+    if not (w.ndim == 1 and w.shape == det_g.shape == omega2.shape and w.shape[0] > 0):
+        raise InvalidParameterError(f"weights, det_g and omega2 must be equal-length 1-d arrays, got {w.shape}, {det_g.shape}, {omega2.shape}")
+    if not bool(jnp.all(jnp.isfinite(w) & jnp.isfinite(det_g) & jnp.isfinite(omega2))):
+        raise NonFiniteError("non-finite weights, det g or |Omega|^2")
+    if not bool(jnp.all(det_g > 0)):
+        raise NotPositiveDefiniteError(f"det g <= 0 at {int(jnp.sum(~(det_g > 0)))} point(s)")
+    values = _sigma_terms(w, det_g / omega2)
+    vol = fs_volume(surface)
+    n_fact = math.factorial(surface.dim)
+    (sigma, kappa, mean_w, mean_wr), (if_sigma, if_kappa, if_w, if_wr) = values
+    se = lambda influence: clustered_stderr(influence, clusters)  # noqa: E731
+    return SigmaResult(
+        sigma=float(sigma),
+        sigma_stderr=se(if_sigma),
+        kappa=float(kappa),
+        kappa_stderr=se(if_kappa),
+        volume=float(n_fact * vol * mean_wr),
+        volume_stderr=n_fact * vol * se(if_wr),
+        volume_omega=float(vol * mean_w),
+        volume_omega_stderr=vol * se(if_w),
+        n_points=int(w.shape[0]),
+    )
+
+
+@jax.jit
+def _sigma_terms(w, r):
+    """Estimates (σ, κ, mean w, mean w r) and their influence values (delta method)."""
+    mean_w = jnp.mean(w)
+    mean_wr = jnp.mean(w * r)
+    kappa = mean_wr / mean_w
+    eta = r / kappa
+    dev = jnp.abs(1.0 - eta)
+    sigma = jnp.mean(w * dev) / mean_w
+    if_kappa = (w * r - kappa * w) / mean_w
+    dsigma_dkappa = jnp.mean(w * jnp.sign(1.0 - eta) * eta / kappa) / mean_w
+    if_sigma = (w * dev - sigma * w) / mean_w + dsigma_dkappa * if_kappa
+    return (sigma, kappa, mean_w, mean_wr), (if_sigma, if_kappa, w - mean_w, w * r - mean_wr)
+
+
+def eta(weights: Float[Array, " N"], det_g: Float[Array, " N"], omega2: Float[Array, " N"]) -> Float[Array, " N"]:
+    """:math:`\\eta = \\det g/(\\kappa|\\Omega|^2)` (B.11) with κ fixed by the sample (weighted mean of η = 1)."""
+    r = jnp.asarray(det_g) / jnp.asarray(omega2)
+    return r * jnp.sum(weights) / jnp.sum(weights * r)
+
+
+def fs_sigma(sample) -> SigmaResult:
+    """σ-measure of the Fubini–Study metric on a :class:`numerics.cy.sampling.PointSample`."""
+    data = point_data(sample.surface, sample.points)
+    return sigma_measure(sample.surface, data.weights, data.det_fs, data.omega2, np.asarray(sample.line_ids))

@@ -1,0 +1,118 @@
+"""Patches and local (affine) coordinates on a hypersurface, and the embedding Jacobian.
+
+Convention (section 3.1 of the paper, ``DESIGN.md``): at a point ``z`` the **patch** is the index
+``i`` of the homogeneous coordinate of largest modulus, scaled to ``z_i = 1``; the **eliminated**
+coordinate is the index ``j != i`` with the largest :math:`|\\partial p/\\partial z_j|` (the smallest
+:math:`|\\Omega|^2`, :math:`\\Omega = 1/(\\partial p/\\partial z_j)`).  The ``n = m - 2`` remaining
+indices ``k_1 < ... < k_n`` are the **local coordinates** :math:`x^a = z_{k_a}`; ``z_j`` is the
+implicit function of them defined by ``p = 0``.  On the Fermat quintic there are 5 · 4 = 20
+(patch, eliminated) pairs.
+
+The embedding :math:`x \\mapsto z(x)` (``z_i = 1``, ``z_{k_a} = x^a``, ``z_j = z_j(x)``) has the
+holomorphic Jacobian
+
+.. math::
+
+    J_{a\\mu} = \\frac{\\partial z_\\mu}{\\partial x^a}
+             = \\delta_{\\mu k_a} - \\delta_{\\mu j}\\,\\frac{\\partial_{k_a} p}{\\partial_j p},
+
+by implicit differentiation of :math:`p(z(x)) = 0` (checked against finite differences in the tests).
+Any ``(patch, eliminated)`` pair may be forced, e.g. to compare one point in two charts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Complex, Int
+
+from flowtheory.errors import InvalidParameterError, NonFiniteError, SingularManifoldError
+from numerics.cy.hypersurface import Hypersurface
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class Chart:
+    """Points expressed in a chart, with the data every pullback needs.
+
+    Attributes:
+        z: ``(N, m)`` homogeneous coordinates rescaled so that ``z[patch] = 1``.
+        patch: ``(N,)`` index set to 1.
+        eliminated: ``(N,)`` index solved for via ``p = 0``.
+        free: ``(N, n)`` indices of the local coordinates ``x^a = z[free[a]]``, ascending.
+        dp: ``(N, m)`` gradient of ``p`` at ``z``.
+        jacobian: ``(N, n, m)`` holomorphic Jacobian ``dz_mu/dx^a`` of the embedding.
+    """
+
+    z: Complex[Array, "N m"]
+    patch: Int[Array, " N"]
+    eliminated: Int[Array, " N"]
+    free: Int[Array, "N n"]
+    dp: Complex[Array, "N m"]
+    jacobian: Complex[Array, "N n m"]
+
+
+def default_patch(z: Complex[Array, "N m"]) -> Int[Array, " N"]:
+    """The index of the homogeneous coordinate of largest modulus."""
+    return jnp.argmax(jnp.abs(z), axis=-1)
+
+
+def default_eliminated(surface: Hypersurface, z: Complex[Array, "N m"], patch: Int[Array, " N"]) -> Int[Array, " N"]:
+    """The index ``j != patch`` of largest ``|dp/dz_j|`` (the smallest ``|Omega|^2``)."""
+    grad = jnp.abs(surface.dp(z))
+    grad = jnp.where(jax.nn.one_hot(patch, surface.n_ambient, dtype=bool), -1.0, grad)
+    return jnp.argmax(grad, axis=-1)
+
+
+def chart(
+    surface: Hypersurface,
+    z: Complex[Array, "N m"],
+    patch: Int[Array, " N"] | int | None = None,
+    eliminated: Int[Array, " N"] | int | None = None,
+) -> Chart:
+    """Express points in their chart: the default (largest ``|z_i|``, largest ``|dp_j|``) or a forced one.
+
+    Raises:
+        InvalidParameterError: ``patch == eliminated`` for some point, or an index out of range.
+        SingularManifoldError: ``z_patch = 0`` or ``dp/dz_j = 0`` (the chart does not cover the point).
+        NonFiniteError: a non-finite coordinate.
+    """
+    z = jnp.asarray(z, dtype=jnp.complex128)
+    if z.ndim != 2 or z.shape[-1] != surface.n_ambient:
+        raise InvalidParameterError(f"points must have shape (N, {surface.n_ambient}), got {z.shape}")
+    if not bool(jnp.all(jnp.isfinite(z.real) & jnp.isfinite(z.imag))):
+        raise NonFiniteError("non-finite homogeneous coordinates")
+    n_pts, m = z.shape
+    patch = default_patch(z) if patch is None else jnp.broadcast_to(jnp.asarray(patch), (n_pts,))
+    if bool(jnp.any((patch < 0) | (patch >= m))):
+        raise InvalidParameterError(f"patch indices must lie in [0, {m})")
+    scale = jnp.take_along_axis(z, patch[:, None], axis=-1)
+    if bool(jnp.any(jnp.abs(scale) == 0)):
+        raise SingularManifoldError("z_patch = 0: the patch does not contain the point")
+    z = z / scale
+    eliminated = default_eliminated(surface, z, patch) if eliminated is None else jnp.broadcast_to(jnp.asarray(eliminated), (n_pts,))
+    if bool(jnp.any((eliminated < 0) | (eliminated >= m) | (eliminated == patch))):
+        raise InvalidParameterError("the eliminated index must lie in range and differ from the patch index")
+    c = _chart(surface, z, patch, eliminated)
+    if bool(jnp.any(jnp.take_along_axis(c.dp, eliminated[:, None], axis=-1) == 0)):
+        raise SingularManifoldError("dp/dz_j = 0: the coordinate cannot be eliminated at this point")
+    return c
+
+
+def _chart(surface: Hypersurface, z, patch, eliminated) -> Chart:
+    """The chart of already patch-scaled points; traceable (no checks)."""
+    m, n = surface.n_ambient, surface.dim
+    taken = jax.nn.one_hot(patch, m, dtype=bool) | jax.nn.one_hot(eliminated, m, dtype=bool)
+    free = jnp.argsort(taken, axis=-1, stable=True)[:, :n]
+    dp = surface.dp(z)
+    dp_j = jnp.take_along_axis(dp, eliminated[:, None], axis=-1)
+    dp_free = jnp.take_along_axis(dp, free, axis=-1)
+    jac = jax.nn.one_hot(free, m, dtype=z.dtype) - (dp_free / dp_j)[..., None] * jax.nn.one_hot(eliminated, m, dtype=z.dtype)[:, None, :]
+    return Chart(z, patch, eliminated, free, dp, jac)
+
+
+def pair_index(patch: Int[Array, " N"], eliminated: Int[Array, " N"], m: int) -> Int[Array, " N"]:
+    """The (patch, eliminated) pair as one integer in ``[0, m (m - 1))`` (``m (m-1) = 20`` for the quintic)."""
+    return patch * (m - 1) + eliminated - (eliminated > patch)

@@ -1,0 +1,220 @@
+"""Points on a hypersurface from random lines (the Shiffman–Zelditch measure).
+
+A line :math:`L = \\{a + t b\\}` through two independent points :math:`a, b` uniform on the unit
+sphere :math:`S^{2m-1} \\subset \\mathbb{C}^m` is a uniformly (unitarily invariantly) distributed
+:math:`\\mathbb{P}^1 \\subset \\mathbb{P}^{m-1}`; it meets the degree-``d`` hypersurface in ``d``
+points, the roots of the univariate polynomial :math:`q(t) = p(a + t b)`.  All ``d`` roots are
+kept.  By Shiffman & Zelditch (Commun. Math. Phys. 200 (1999) 661) the resulting points are
+distributed on :math:`X` with density proportional to the restricted Fubini–Study volume form
+:math:`J^{n}/n!` (``J`` the ambient Fubini–Study form); :mod:`numerics.cy.measure` turns that into
+the :math:`|\\Omega|^2` measure with the weights :math:`w = |\\Omega|^2/\\det g_{FS}` (tested there
+against an independent Monte-Carlo over coordinate polydiscs).
+
+Root finding is vectorised: Aberth–Ehrlich iterations on all lines at once (``lax.fori_loop`` over
+a fixed iteration count, cubic convergence), followed by Newton steps on the true polynomial
+``p(a + t b)`` so that each point solves the equation to ~1e-15 relative
+(:math:`|p(z)|/|z|^d`).  Lines whose roots do not converge or are non-finite (measure zero, e.g.
+``p(b) = 0``) are rejected and counted, never returned.
+
+Returned points are **patch-scaled**: each row is divided by its coordinate of largest modulus, so
+that coordinate is exactly 1 and every other has modulus <= 1 (the patch convention of
+``DESIGN.md`` and section 3.1).  ``PointSample.line_ids`` records which line each point came from;
+points of one line are not independent, so standard errors are computed with lines as clusters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Complex, Int
+
+from flowtheory.errors import InvalidParameterError
+from numerics.cy.hypersurface import Hypersurface
+
+#: Aberth–Ehrlich iterations (cubic convergence from the circle start; 14 suffice for d <= 6).
+ABERTH_ITERATIONS = 14
+#: Newton steps on the true polynomial p(a + t b) after Aberth.
+NEWTON_STEPS = 1
+#: A line is accepted when every root's residual |p(z)|/|z|^d is below this ...
+ACCEPT_TOLERANCE = 1e-10
+#: ... and its roots are pairwise at chordal distance above this (no double root).
+DISTINCT_ROOTS = 1e-7
+#: Lines solved per compiled call (bounds memory; the sample is built from such blocks).
+BLOCK_LINES = 1 << 15
+
+
+@dataclass(frozen=True)
+class PointSample:
+    """Points on a hypersurface with the record of how they were drawn.
+
+    Attributes:
+        surface: the hypersurface the points lie on.
+        points: ``(n, n_ambient)`` complex128, patch-scaled homogeneous coordinates (max |z_i| = 1).
+        line_ids: ``(n,)`` int64, the index of the line each point came from (for clustered errors).
+        n_lines: lines drawn (accepted + rejected).
+        n_rejected_lines: lines rejected because a root did not converge or was not finite.
+    """
+
+    surface: Hypersurface
+    points: Complex[np.ndarray, "n m"]
+    line_ids: Int[np.ndarray, " n"]
+    n_lines: int
+    n_rejected_lines: int
+
+    def __len__(self) -> int:
+        return self.points.shape[0]
+
+
+def sample_points(surface: Hypersurface, n: int, key: Array, *, progress: bool = False) -> PointSample:
+    """Draw ``n`` points on ``surface`` from random lines (Shiffman–Zelditch measure).
+
+    Args:
+        surface: the hypersurface.
+        n: number of points (>= 1); ``ceil(n / degree)`` accepted lines are used, all roots of each
+            line kept, the last line's surplus roots dropped.
+        key: a ``jax.random`` key; the result is a deterministic function of ``(surface, n, key)``.
+        progress: show a progress bar (stderr) while blocks of lines are solved.
+
+    Returns:
+        A :class:`PointSample` with patch-scaled points (see the module docstring).
+
+    Raises:
+        InvalidParameterError: ``n`` is not a positive integer.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InvalidParameterError(f"the number of points must be a positive integer, got {n!r}")
+    n = int(n)
+    from numerics.progress import progress_bar
+
+    d = surface.degree
+    lines_needed = -(-n // d)
+    blocks, drawn, rejected, have = [], 0, 0, 0
+    with progress_bar(f"sampling {surface.name}", total=lines_needed, enabled=progress) as advance:
+        block = 0
+        while have < lines_needed:
+            size = min(BLOCK_LINES, _bucket(lines_needed - have))
+            points, ok = _sample_block(surface, jax.random.fold_in(key, block), size)
+            ok = np.asarray(ok)
+            good = np.asarray(points)[ok]
+            drawn += size
+            rejected += int(size - ok.sum())
+            take = min(good.shape[0], lines_needed - have)
+            blocks.append(good[:take])
+            have += take
+            advance(take)
+            block += 1
+    lines = np.concatenate(blocks, axis=0)  # (lines_needed, d, m)
+    points = lines.reshape(-1, surface.n_ambient)[:n]
+    line_ids = np.repeat(np.arange(lines_needed, dtype=np.int64), d)[:n]
+    return PointSample(surface, points, line_ids, drawn, rejected)
+
+
+def _bucket(lines: int) -> int:
+    """Round a line count up to a power of two (>= 64) so few block shapes get compiled."""
+    return max(64, 1 << math.ceil(math.log2(lines)))
+
+
+def _unit_sphere(key: Array, shape: tuple[int, ...]) -> Complex[Array, "*shape"]:
+    """Points uniform on the unit sphere of C^shape[-1]: normalised complex Gaussians."""
+    kr, ki = jax.random.split(key)
+    z = jax.random.normal(kr, shape) + 1j * jax.random.normal(ki, shape)
+    return z / jnp.linalg.norm(z, axis=-1, keepdims=True)
+
+
+def line_coefficients(surface: Hypersurface, a: Complex[Array, "L m"], b: Complex[Array, "L m"]) -> Complex[Array, "L d+1"]:
+    """Coefficients ``c_k`` (ascending powers of t) of ``q(t) = p(a + t b)``.
+
+    Fermat part: :math:`\\sum_i (a_i + t b_i)^d = \\sum_k \\binom{d}{k} t^k \\sum_i a_i^{d-k} b_i^k`;
+    the Dwork product :math:`\\prod_i (a_i + t b_i)` is expanded by successive convolution.
+    """
+    d = surface.degree
+    binom = jnp.array([math.comb(d, k) for k in range(d + 1)], dtype=jnp.float64)
+    k = jnp.arange(d + 1)
+    terms = a[..., None] ** (d - k) * b[..., None] ** k  # (L, m, d+1)
+    coeffs = binom * jnp.sum(terms, axis=-2)
+    if surface.deformed:
+        prod = jnp.zeros_like(coeffs).at[..., 0].set(1.0)
+        for i in range(surface.n_ambient):
+            shifted = jnp.concatenate([jnp.zeros_like(prod[..., :1]), prod[..., :-1]], axis=-1)
+            prod = prod * a[..., i : i + 1] + shifted * b[..., i : i + 1]
+        coeffs = coeffs - d * surface.psi * prod
+    return coeffs
+
+
+def _horner(coeffs: Complex[Array, "L d+1"], t: Complex[Array, "L r"]) -> tuple[Complex[Array, "L r"], Complex[Array, "L r"]]:
+    """``q(t)`` and ``q'(t)`` at every root estimate (coefficients in ascending order)."""
+    d = coeffs.shape[-1] - 1
+    q = jnp.broadcast_to(coeffs[..., d : d + 1], t.shape)
+    dq = jnp.zeros_like(t)
+    for k in range(d - 1, -1, -1):
+        dq = dq * t + q
+        q = q * t + coeffs[..., k : k + 1]
+    return q, dq
+
+
+def aberth_roots(coeffs: Complex[Array, "L d+1"], iterations: int = ABERTH_ITERATIONS) -> Complex[Array, "L d"]:
+    """All roots of each polynomial ``sum_k c_k t^k`` by Aberth–Ehrlich iterations (vectorised).
+
+    Start: ``d`` points on the circle of radius ``|c_0/c_d|^(1/d)`` (the geometric mean of the root
+    moduli), rotated off the real axis.  Update :math:`t_k \\leftarrow t_k - N_k/(1 - N_k
+    \\sum_{j\\ne k} (t_k - t_j)^{-1})` with the Newton correction :math:`N_k = q(t_k)/q'(t_k)`.
+    """
+    d = coeffs.shape[-1] - 1
+    radius = jnp.abs(coeffs[..., :1] / coeffs[..., d:]) ** (1.0 / d)
+    angles = 2 * jnp.pi * (jnp.arange(d) + 0.25) / d + 0.4
+    t0 = radius * jnp.exp(1j * angles)
+    off_diagonal = 1.0 - jnp.eye(d)
+
+    def step(_, t):
+        q, dq = _horner(coeffs, t)
+        newton = q / dq
+        diff = t[..., :, None] - t[..., None, :] + jnp.eye(d)
+        repulsion = jnp.sum(off_diagonal / diff, axis=-1)
+        return t - newton / (1.0 - newton * repulsion)
+
+    return jax.lax.fori_loop(0, iterations, step, t0)
+
+
+@partial(jax.jit, static_argnums=2)
+def _sample_block(surface: Hypersurface, key: Array, n_lines: int) -> tuple[Complex[Array, "L d m"], Array]:
+    """Draw ``n_lines`` random lines and solve them (see :func:`solve_lines`)."""
+    ka, kb = jax.random.split(key)
+    m = surface.n_ambient
+    return solve_lines(surface, _unit_sphere(ka, (n_lines, m)), _unit_sphere(kb, (n_lines, m)))
+
+
+def solve_lines(surface: Hypersurface, a: Complex[Array, "L m"], b: Complex[Array, "L m"]) -> tuple[Complex[Array, "L d m"], Array]:
+    """Intersect the lines through ``a`` and ``b`` with the hypersurface.
+
+    Returns patch-scaled points ``(L, d, m)`` and a per-line ``ok`` flag.  A line is rejected
+    (``ok = False``, its points replaced by a finite placeholder) when a root is not finite, a
+    residual exceeds :data:`ACCEPT_TOLERANCE`, or two roots coincide (a tangent line).
+    """
+    d, m = surface.degree, surface.n_ambient
+    b = b - jnp.sum(jnp.conj(a) * b, axis=-1, keepdims=True) * a  # a ⟂ b: |a + t b|^2 = 1 + |t|^2 for unit a, b
+    b = b / jnp.linalg.norm(b, axis=-1, keepdims=True)
+    a = a / jnp.linalg.norm(a, axis=-1, keepdims=True)
+    t = aberth_roots(line_coefficients(surface, a, b))
+    z = a[:, None, :] + t[..., None] * b[:, None, :]
+    for _ in range(NEWTON_STEPS):
+        slope = jnp.sum(surface.dp(z) * b[:, None, :], axis=-1)
+        t = t - surface.p(z) / slope
+        z = a[:, None, :] + t[..., None] * b[:, None, :]
+    residual = surface.residual(z)
+    pivot = jnp.argmax(jnp.abs(z), axis=-1)
+    scale = jnp.take_along_axis(z, pivot[..., None], axis=-1)
+    z = z / scale
+    z = jnp.where(jax.nn.one_hot(pivot, m, dtype=bool), 1.0 + 0.0j, z)
+    finite = jnp.all(jnp.isfinite(z.real) & jnp.isfinite(z.imag), axis=-1)
+    ok = jnp.all(finite & (residual < ACCEPT_TOLERANCE), axis=-1)
+    # distinct roots (chordal distance on the line): a tangent line has a double root; reject it
+    norm = jnp.sqrt(1.0 + jnp.abs(t) ** 2)
+    chordal = jnp.abs(t[..., :, None] - t[..., None, :]) / (norm[..., :, None] * norm[..., None, :])
+    ok = ok & jnp.all(jnp.where(jnp.eye(d, dtype=bool), True, chordal > DISTINCT_ROOTS), axis=(-2, -1))
+    z = jnp.where(ok[:, None, None], z, 1.0 + 0.0j)
+    return z, ok

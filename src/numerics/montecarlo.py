@@ -1,0 +1,293 @@
+r"""Monte-Carlo estimators with standard errors, convergence-rate fits, and z-tests.
+
+Every Monte-Carlo number in flowtheory carries an error bar:
+
+* :func:`mean_estimate` — the sample mean over independent draws (e.g. independent network
+  initialisations) with its plug-in standard error :math:`s/\sqrt M`;
+* :func:`rms_estimate` — the root-mean-square of an error over draws, with its delta-method
+  standard error :math:`\mathrm{SE}(\overline{e^2})/(2\,\mathrm{RMS})`;
+* :func:`over_draws` — evaluate a function of a ``jax.random`` key on ``M`` independent keys
+  (``lax.map`` over batches of ``vmap``, so memory stays bounded);
+* :func:`fit_loglog_slope` — least-squares slope of :math:`\log y` against :math:`\log n` with the
+  slope's standard error (weighted by the Monte-Carlo errors of ``y`` when given);
+* :func:`z_value` / :func:`z_scores` / :func:`assert_within` — the two-sided normal quantile for a
+  stated family-wise failure probability (Bonferroni over the family), and the test
+  :math:`|\hat\mu - \mu| \le z\,\mathrm{SE} + \text{bias}`.
+
+The plug-in standard error is itself estimated; it is reliable when the number of draws is large
+(``M`` ≳ 100) and the per-draw quantity has light tails (the width-``N`` empirical NTK is an average
+of ``N`` i.i.d. unit terms, so it is close to normal once ``N`` is in the tens).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, ArrayLike
+from scipy.stats import norm
+
+from flowtheory.errors import InvalidParameterError, NonFiniteError
+
+__all__ = [
+    "Estimate",
+    "SlopeFit",
+    "mean_estimate",
+    "rms_estimate",
+    "over_draws",
+    "fit_loglog_slope",
+    "z_value",
+    "z_scores",
+    "assert_within",
+    "WidthStudy",
+    "ntk_width_study",
+]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte-Carlo estimate ``mean ± se`` from ``n`` independent draws (arrays broadcast elementwise)."""
+
+    mean: np.ndarray
+    se: np.ndarray
+    n: int
+
+
+@dataclass(frozen=True)
+class SlopeFit:
+    r"""Fit :math:`\log y = \text{intercept} + \text{slope}\,\log n`.
+
+    ``slope_se`` is from the propagated Monte-Carlo errors of ``y`` (``weighted=True``) or from the
+    residual scatter (ordinary least squares, ``weighted=False``); ``chi2``/``dof`` judge the fit.
+    """
+
+    slope: float
+    slope_se: float
+    intercept: float
+    intercept_se: float
+    chi2: float
+    dof: int
+    weighted: bool
+
+
+def _finite(name: str, a: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(a)):
+        raise NonFiniteError(f"{name} contains NaN or infinity")
+    return a
+
+
+def mean_estimate(samples: ArrayLike, axis: int = 0) -> Estimate:
+    """Mean over independent draws along ``axis`` with the standard error ``std(ddof=1)/sqrt(M)``."""
+    x = _finite("samples", np.asarray(samples, dtype=float))
+    m = x.shape[axis]
+    if m < 2:
+        raise InvalidParameterError(f"need at least 2 draws for a standard error, got {m}")
+    return Estimate(x.mean(axis=axis), x.std(axis=axis, ddof=1) / math.sqrt(m), m)
+
+
+def rms_estimate(errors: ArrayLike) -> Estimate:
+    r"""RMS of ``errors`` (shape ``(M, ...)``: ``M`` independent draws, anything per draw) with its SE.
+
+    Per draw :math:`q_m = \text{mean}(e_m^2)` (mean over the trailing axes); the RMS is
+    :math:`\sqrt{\bar q}` and its standard error by the delta method
+    :math:`\mathrm{SE}(\bar q)/(2\sqrt{\bar q})`.
+    """
+    e = _finite("errors", np.asarray(errors, dtype=float))
+    q = (e**2).reshape(e.shape[0], -1).mean(axis=1)
+    est = mean_estimate(q)
+    rms = math.sqrt(float(est.mean))
+    if rms == 0.0:
+        return Estimate(np.asarray(0.0), np.asarray(0.0), est.n)
+    return Estimate(np.asarray(rms), np.asarray(float(est.se) / (2 * rms)), est.n)
+
+
+def over_draws(fn: Callable[[Array], Array], key: Array, n_draws: int, batch: int = 32):
+    """``fn(k)`` for ``n_draws`` independent keys split from ``key``: a pytree with a leading axis ``n_draws``.
+
+    Evaluated as ``lax.map`` over batches of ``vmap`` (``batch`` draws at a time); ``n_draws`` must be
+    a multiple of ``batch`` (pick ``batch`` to bound memory).
+    """
+    if n_draws < 1 or batch < 1 or n_draws % batch:
+        raise InvalidParameterError(f"n_draws ({n_draws}) must be a positive multiple of batch ({batch})")
+    keys = jax.random.split(key, n_draws).reshape(n_draws // batch, batch, *key.shape)
+    out = jax.lax.map(jax.vmap(fn), keys)
+    return jax.tree_util.tree_map(lambda a: a.reshape(n_draws, *a.shape[2:]), out)
+
+
+def fit_loglog_slope(n: ArrayLike, y: ArrayLike, y_se: ArrayLike | None = None) -> SlopeFit:
+    r"""Least-squares fit of :math:`\log y = c + s\log n`; returns the slope with its standard error.
+
+    With ``y_se`` (Monte-Carlo standard errors of ``y``) the fit is weighted by
+    :math:`1/\sigma_{\log y}^2`, :math:`\sigma_{\log y} = y_{se}/y`, and the parameter covariance is
+    :math:`(X^\top W X)^{-1}` — the errors are known, not inferred from the residuals.  Without it,
+    ordinary least squares with the covariance :math:`\hat\sigma^2 (X^\top X)^{-1}` from the residuals
+    (needs at least 3 points).
+    """
+    n = _finite("n", np.asarray(n, dtype=float))
+    y = _finite("y", np.asarray(y, dtype=float))
+    if n.shape != y.shape or n.ndim != 1 or len(n) < 2:
+        raise InvalidParameterError(f"n and y must be 1-d of equal length >= 2, got {n.shape} and {y.shape}")
+    if np.any(n <= 0) or np.any(y <= 0):
+        raise InvalidParameterError("a log-log fit needs positive n and y")
+    X = np.stack([np.ones_like(n), np.log(n)], axis=1)
+    t = np.log(y)
+    if y_se is not None:
+        s = _finite("y_se", np.asarray(y_se, dtype=float)) / y
+        if s.shape != y.shape or np.any(s <= 0):
+            raise InvalidParameterError("y_se must be positive and of the shape of y")
+        w = 1.0 / s**2
+        cov = np.linalg.inv(X.T @ (w[:, None] * X))
+        beta = cov @ X.T @ (w * t)
+        resid = t - X @ beta
+        chi2 = float(np.sum(w * resid**2))
+    else:
+        if len(n) < 3:
+            raise InvalidParameterError("an unweighted fit needs at least 3 points for a residual error")
+        beta, *_ = np.linalg.lstsq(X, t, rcond=None)
+        resid = t - X @ beta
+        sigma2 = float(resid @ resid) / (len(n) - 2)
+        cov = sigma2 * np.linalg.inv(X.T @ X)
+        chi2 = float(resid @ resid) / sigma2 if sigma2 > 0 else 0.0
+    return SlopeFit(
+        slope=float(beta[1]),
+        slope_se=float(math.sqrt(cov[1, 1])),
+        intercept=float(beta[0]),
+        intercept_se=float(math.sqrt(cov[0, 0])),
+        chi2=chi2,
+        dof=len(n) - 2,
+        weighted=y_se is not None,
+    )
+
+
+def z_value(failure_probability: float, n_tests: int = 1) -> float:
+    r"""Two-sided normal quantile :math:`z` with :math:`P(\max_k |Z_k| > z) \le p` over ``n_tests`` tests.
+
+    Bonferroni: :math:`z = \Phi^{-1}(1 - p/(2\,n_{\text{tests}}))`, valid for any dependence between
+    the tests.  E.g. ``z_value(1e-3) ≈ 3.29``; ``z_value(1e-3, 100) ≈ 4.42``.
+    """
+    if not 0 < failure_probability < 1:
+        raise InvalidParameterError(f"failure_probability must be in (0, 1), got {failure_probability}")
+    if n_tests < 1:
+        raise InvalidParameterError(f"n_tests must be positive, got {n_tests}")
+    return float(norm.isf(failure_probability / (2 * n_tests)))
+
+
+def z_scores(estimate: Estimate, exact: ArrayLike, bias: ArrayLike = 0.0) -> np.ndarray:
+    r""":math:`(|\hat\mu - \mu| - |\text{bias}|)_+/\mathrm{SE}` elementwise (``bias``: a known bound on a systematic error)."""
+    diff = np.abs(np.asarray(estimate.mean) - np.asarray(exact, dtype=float)) - np.abs(np.asarray(bias, dtype=float))
+    diff = np.maximum(diff, 0.0)
+    se = np.asarray(estimate.se)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(diff == 0, 0.0, diff / se)
+
+
+def assert_within(estimate: Estimate, exact: ArrayLike, z: float, bias: ArrayLike = 0.0, what: str = "estimate") -> float:
+    r"""Assert :math:`|\hat\mu - \mu| \le z\,\mathrm{SE} + |\text{bias}|` elementwise; returns the largest z-score.
+
+    Raises:
+        AssertionError: with the worst element's estimate, exact value and z-score.
+    """
+    zs = z_scores(estimate, exact, bias)
+    worst = int(np.argmax(zs))
+    zmax = float(zs.reshape(-1)[worst])
+    if not zmax <= z:
+        mean = np.asarray(estimate.mean).reshape(-1)[worst] if np.ndim(estimate.mean) else estimate.mean
+        ex = np.broadcast_to(np.asarray(exact, dtype=float), np.shape(estimate.mean)).reshape(-1)[worst] if np.ndim(estimate.mean) else exact
+        raise AssertionError(f"{what}: {mean} vs exact {ex} is {zmax:.2f} standard errors off (allowed {z:.2f})")
+    return zmax
+
+
+@dataclass(frozen=True)
+class WidthStudy:
+    r"""Empirical NTK :math:`\Theta_N` of ``n_draws`` independent width-``N`` networks vs the frozen :math:`\bar\Theta`.
+
+    Attributes:
+        name, hyper: the architecture (:func:`flowtheory.networks.get_network` name) and the
+            hyperparameters of the finite networks (including the ``A`` used).
+        points: the inputs, shape ``(n, d)``; the pairs compared are ``pairs`` (``a <= b``).
+        exact: :math:`\bar\Theta` on the pairs (from the symbolic kernel, compiled by the bridge).
+        widths: the widths ``N``.
+        means: per width, the mean of :math:`\Theta_N` over draws on the pairs (an :class:`Estimate`).
+        rms: per width, the RMS over draws and pairs of :math:`\Theta_N - \bar\Theta` with its SE.
+        slope: the fit of :math:`\log\mathrm{RMS}` against :math:`\log N` (expected slope −1/2).
+        max_z: per width, the largest :math:`|\text{mean} - \bar\Theta|/\mathrm{SE}` over the pairs.
+    """
+
+    name: str
+    hyper: dict
+    points: np.ndarray
+    pairs: np.ndarray
+    exact: np.ndarray
+    widths: tuple[int, ...]
+    n_draws: int
+    means: tuple[Estimate, ...]
+    rms: tuple[Estimate, ...]
+    slope: SlopeFit
+    max_z: tuple[float, ...]
+
+    @property
+    def n_tests(self) -> int:
+        """Number of z-tests the study makes (every pair at every width, plus the slope)."""
+        return len(self.widths) * len(self.pairs) + 1
+
+
+def ntk_width_study(
+    name: str,
+    *,
+    d: int,
+    widths: tuple[int, ...],
+    n_draws: int,
+    points: ArrayLike,
+    key: Array,
+    batch: int = 32,
+    sigma_w: float = 1.0,
+    sigma_b: float | None = None,
+) -> WidthStudy:
+    r"""Monte-Carlo check of (2.9): :math:`\Theta_N(x,x') \to \bar\Theta(x,x')` as the width grows.
+
+    For each width, ``n_draws`` networks of :mod:`numerics.networks` are initialised with keys split
+    from ``key`` and their empirical NTK (2.7) is computed by :func:`numerics.ntk.empirical_ntk`
+    (trainable subset as in the architecture).  :math:`\bar\Theta` is the symbolic frozen NTK of
+    :func:`flowtheory.networks.get_network` compiled by the bridge; the finite cosine and Gauss-net
+    networks use the derived normalisation ``A`` of that spec.
+
+    For all four architectures :math:`\Theta_N = c + \frac1N\sum_{i=1}^N t_i` with i.i.d. unit terms
+    :math:`t_i`, so :math:`\mathbb E\,\Theta_N = \bar\Theta` at every ``N`` (no finite-width bias)
+    and :math:`\mathrm{Var}\,\Theta_N \propto 1/N`: the RMS error has slope exactly −1/2 in
+    :math:`\log N`.
+    """
+    from flowtheory.networks import get_network as get_spec
+
+    from numerics.networks import get_network
+    from numerics.ntk import empirical_ntk
+
+    x = jnp.asarray(points, dtype=float)
+    if x.ndim != 2 or x.shape[1] != d:
+        raise InvalidParameterError(f"points must have shape (n, {d}), got {x.shape}")
+    spec = get_spec(name, d, sigma_w=sigma_w, sigma_b=sigma_b)
+    kernel = spec.kernel_jax()
+    ia, ib = np.triu_indices(x.shape[0])
+    exact = np.asarray(jax.vmap(lambda a, b: kernel(*a, *b))(x[ia], x[ib]))
+    hyper: dict = {"sigma_w": sigma_w}
+    if sigma_b is not None:
+        hyper["sigma_b"] = sigma_b
+    if spec.normalization_A is not None:
+        hyper["A"] = float(spec.normalization_A)
+
+    means, rms, zmax = [], [], []
+    for k, width in zip(jax.random.split(key, len(widths)), widths):
+        net = get_network(name, d=d, width=width, **hyper)
+        theta = over_draws(lambda kk: empirical_ntk(net, net.init(kk), x)[ia, ib], k, n_draws, batch)
+        theta = np.asarray(theta)
+        means.append(mean_estimate(theta))
+        rms.append(rms_estimate(theta - exact))
+        zmax.append(float(np.max(z_scores(means[-1], exact))))
+    fit = fit_loglog_slope(np.asarray(widths), np.array([float(r.mean) for r in rms]), np.array([float(r.se) for r in rms]))
+    return WidthStudy(
+        name=name, hyper=hyper, points=np.asarray(x), pairs=np.stack([ia, ib], axis=1), exact=exact,
+        widths=tuple(widths), n_draws=n_draws, means=tuple(means), rms=tuple(rms), slope=fit, max_z=tuple(zmax),
+    )
