@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, OffManifoldError, SingularManifoldError
 from numerics.cy.hypersurface import Hypersurface, fermat, fermat_cubic, fermat_quartic, fermat_quintic, quintic_family
-from numerics.cy.sampling import aberth_roots, line_coefficients, sample_points, solve_lines
+from numerics.cy.sampling import aberth_roots, line_coefficients, sample_in_chart, sample_points, solve_lines
 
 #: |p(z)|/|z|^d of sampled points: a few ulps of float64 times the polynomial's condition.
 RESIDUAL_TOL = 1e-13
@@ -85,17 +85,23 @@ def test_aberth_matches_companion_roots(seed, degree):
         assert np.all(np.min(distance, axis=1) / scale < 1e-7)
 
 
-def test_degenerate_lines_are_rejected_and_counted():
-    """A line whose second point lies on X has a root at infinity; a tangent line has a double root."""
+def test_degenerate_lines_are_rejected():
+    """Lines meeting X in fewer than ``d`` finite distinct points are rejected, with finite placeholders.
+
+    Exactly representable data keep the degeneracy exact in floating point: ``b = (1, -1, 0, 0, 0)``
+    lies on X and ``a ⟂ b`` (a root at infinity); the line through the point ``(1, -1, 0, 0, 0)`` of
+    X in a direction ``(0, 0, *)`` meets X only there, with multiplicity 5.
+    """
     surface = fermat_quintic()
-    a_generic = jnp.array([[0.3, 0.3, -0.2, 0.7, 0.1 + 0.2j]])
-    b_on_x = jnp.array([[1.0, -1.0, 0.0, 0.0, 0.0]])  # 1 + (-1)^5 = 0 and a ⟂ b: q has degree < 5
-    # tangent line at the point (1, -1, 0, 0, 0) of X: direction with dp . b = 0 (dp = (5, 5, 0, 0, 0))
-    point = jnp.array([[1.0, -1.0, 0.0, 0.0, 0.0]])
-    tangent = jnp.array([[0.0, 0.0, 0.3, 0.2j, 0.5]])
-    z, ok = solve_lines(surface, jnp.concatenate([a_generic, a_generic, point]), jnp.concatenate([a_generic[:, ::-1], b_on_x, tangent]))
+    generic = jnp.array([[0.5, 0.5, -0.25, 0.75, 0.25j]])
+    on_x = jnp.array([[1.0, -1.0, 0.0, 0.0, 0.0]])
+    tangent = jnp.array([[0.0, 0.0, 0.5, 0.25j, 0.75]])
+    a = jnp.concatenate([generic, generic, on_x])
+    b = jnp.concatenate([tangent, on_x, tangent])
+    z, ok = solve_lines(surface, a, b)
     assert ok.tolist() == [True, False, False]
     assert bool(jnp.all(jnp.isfinite(z.real) & jnp.isfinite(z.imag)))
+    assert float(jnp.max(surface.residual(z[0]))) < RESIDUAL_TOL
 
 
 @pytest.mark.parametrize("n", [0, -3, 2.5, True])
@@ -131,3 +137,61 @@ def test_validate_rejects_bad_points():
         surface.validate(np.array([[1.0, np.nan, 0, 0, 0]]))
     with pytest.raises(InvalidParameterError):
         surface.validate(np.ones((3, 4)))
+
+
+def test_chart_probabilities_are_one_twentieth(key):
+    """By the S_5 symmetry of the Fermat quintic and of the FS measure each of the 20 charts holds
+    1/20 of the points; every chart frequency agrees within Z = 4.5 clustered standard errors
+    (20 assertions: family-wise failure probability < 1.4e-4)."""
+    from numerics.cy.measure import clustered_stderr
+    from numerics.cy.patches import default_eliminated, default_patch, pair_index
+
+    surface = fermat_quintic()
+    sample = sample_points(surface, 50_000, key)
+    z = jnp.asarray(sample.points)
+    patch = default_patch(z)
+    pair = np.asarray(pair_index(patch, default_eliminated(surface, z, patch), 5))
+    assert set(pair.tolist()) == set(range(20))
+    for c in range(20):
+        hit = (pair == c).astype(float)
+        se = clustered_stderr(hit - hit.mean(), sample.line_ids)
+        assert abs(hit.mean() - 1 / 20) <= 4.5 * se
+
+
+def test_sample_in_chart_keeps_only_that_chart_and_reports_acceptance(key):
+    from numerics.cy.patches import default_eliminated, default_patch
+
+    surface = fermat_quintic()
+    sample = sample_in_chart(surface, 3000, key, patch=3, eliminated=0)
+    assert len(sample) == 3000 and sample.chart == (3, 0)
+    z = jnp.asarray(sample.points)
+    patch = default_patch(z)
+    assert bool(jnp.all(patch == 3)) and bool(jnp.all(default_eliminated(surface, z, patch) == 0))
+    p = sample.acceptance_rate
+    # candidates come in lines of 5 correlated points: the variance inflation is at most 5
+    assert abs(p - 1 / 20) <= 4.5 * math.sqrt(5 * p * (1 - p) / sample.n_candidates)
+    with pytest.raises(InvalidParameterError):
+        sample_in_chart(surface, 10, key, patch=2, eliminated=2)
+
+
+def test_point_files_round_trip_and_are_validated(tmp_path, key):
+    from numerics.cy.io import load_points, save_points
+
+    surface = quintic_family(0.25 - 0.5j)
+    sample = sample_in_chart(surface, 200, key, patch=1, eliminated=4)
+    path = save_points(tmp_path / "pts.npz", sample, seed=11, parameters={"n": 200})
+    loaded, metadata = load_points(path)
+    np.testing.assert_array_equal(loaded.points, sample.points)
+    np.testing.assert_array_equal(loaded.line_ids, sample.line_ids)
+    assert loaded.surface == surface and loaded.chart == (1, 4) and loaded.n_candidates == sample.n_candidates
+    assert metadata["seed"] == 11 and metadata["run_record"]["parameters"] == {"n": 200}
+    # a file whose points are moved off the hypersurface is refused
+    bad = tmp_path / "bad.npz"
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["points"] = arrays["points"] * np.array([1, 1, 1, 1, 1 + 1e-6])
+    np.savez(bad, **arrays)
+    with pytest.raises(OffManifoldError):
+        load_points(bad)
+    with pytest.raises(InvalidParameterError):
+        load_points(tmp_path / "missing.npz")

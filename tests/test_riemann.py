@@ -40,9 +40,10 @@ x, y, z = sp.symbols("x y z", real=True)
 th, ph, ch = sp.symbols("theta phi chi", real=True)
 r = sp.Symbol("r", positive=True)
 
-# Symbolic identities are asserted exactly; identities evaluated at points use 30 digits and
-# a tolerance far above 30-digit round-off and far below any O(1) error of a wrong formula.
-TOL_30_DIGITS = 1e-20
+# Symbolic identities are asserted exactly; identities at points are evaluated with 30 digits and
+# rounded to float64 (see `at`): TOL is far above that round-off and far below the O(1) error of a
+# wrong formula.
+TOL = 1e-12
 
 
 def round_sphere(n: int, radius):
@@ -76,7 +77,20 @@ def points(n_coords: int, n_points: int, seed: int):
 
 
 def at(expr, coords, point):
-    return complex(sp.sympify(expr).evalf(30, subs=dict(zip(coords, point))))
+    """``expr`` (scalar, Matrix or Array) at ``point``: 30-digit mpmath arithmetic, returned as complex.
+
+    The arithmetic is exact to 30 digits; the result is rounded to double precision, so identities
+    between O(1) quantities hold to ~1e-15 and are asserted at :data:`TOL`.
+    """
+    import mpmath
+    import numpy as np
+
+    obj = sp.sympify(expr)
+    tree = obj.tolist() if hasattr(obj, "tolist") else obj
+    with mpmath.workdps(30):
+        fn = sp.lambdify(coords, tree, modules="mpmath", cse=True)
+        value = fn(*[mpmath.mpf(v.p) / v.q for v in map(sp.Rational, point)])
+        return np.array(value, dtype=complex) if hasattr(obj, "tolist") else complex(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,7 +145,7 @@ def test_agrees_with_sympy_diffgeom_on_a_random_metric():
     for point in points(2, 1, seed=4):
         for idx in itertools.product(range(2), repeat=4):
             their = theirs[idx].subs({u: point[0], v: point[1]})
-            assert abs(at(ours[idx], (p, q), point) - complex(their.evalf(30))) < TOL_30_DIGITS
+            assert abs(at(ours[idx], (p, q), point) - complex(their.evalf(30))) < TOL
 
 
 @pytest.mark.parametrize(
@@ -169,13 +183,14 @@ def test_conformal_metric_in_two_dimensions(c):
     assert sp.simplify(ricci_scalar(g, (x, y)) - expected) == 0
 
 
-@settings(max_examples=4)
+@settings(max_examples=3)
 @given(st.integers(1, 5), st.integers(1, 5))
 def test_scalar_curvature_scales_as_inverse_square(p, q):
     c = sp.Rational(p, q)
     g = random_metric((x, y), seed=p * 7 + q)
-    for point in points(2, 2, seed=p + q):
-        assert abs(at(ricci_scalar(c**2 * g, (x, y)), (x, y), point) - at(ricci_scalar(g, (x, y)), (x, y), point) / c**2) < TOL_30_DIGITS
+    (point,) = points(2, 1, seed=p + q)
+    assert abs(at(ricci_scalar(c**2 * g, (x, y)) - ricci_scalar(g, (x, y)) / c**2, (x, y), point)) < TOL
+    assert abs(at(ricci_scalar(g, (x, y)), (x, y), point)) > 1e-3  # not vacuous
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,29 +201,26 @@ def test_scalar_curvature_scales_as_inverse_square(p, q):
 @pytest.fixture(scope="module")
 def random3():
     coords = (x, y, z)
-    return random_metric(coords, seed=11), coords
+    return random_metric(coords, seed=11, degree=1), coords
 
 
 def test_riemann_symmetries_and_ricci_contraction(random3):
+    import numpy as np
+
     g, coords = random3
-    n = 3
     riem = riemann_tensor(g, coords)
     ric = ricci_tensor(g, coords)
     for point in points(3, 2, seed=5):
-        gp = g.subs(dict(zip(coords, point)))
-        up = {idx: at(riem[idx], coords, point) for idx in itertools.product(range(n), repeat=4)}
-        low = {  # R_{abcd} = g_{ae} R^e_{bcd}
-            (a, b, c, d): sum(complex(gp[a, e]) * up[(e, b, c, d)] for e in range(n))
-            for a, b, c, d in itertools.product(range(n), repeat=4)
-        }
-        for a, b, c, d in itertools.product(range(n), repeat=4):
-            assert abs(low[(a, b, c, d)] + low[(b, a, c, d)]) < TOL_30_DIGITS
-            assert abs(low[(a, b, c, d)] - low[(c, d, a, b)]) < TOL_30_DIGITS
-            assert abs(up[(a, b, c, d)] + up[(a, c, d, b)] + up[(a, d, b, c)]) < TOL_30_DIGITS  # first Bianchi
-        for b, d in itertools.product(range(n), repeat=2):
-            contracted = sum(up[(a, b, a, d)] for a in range(n))
-            assert abs(at(ric[b, d], coords, point) - contracted) < TOL_30_DIGITS
-            assert abs(at(ric[b, d] - ric[d, b], coords, point)) < TOL_30_DIGITS
+        up = at(riem, coords, point)  # R^a_{bcd}
+        low = np.einsum("ae,ebcd->abcd", at(g, coords, point), up)  # R_{abcd}
+        assert np.max(np.abs(low)) > 1e-3  # not vacuous
+        assert np.max(np.abs(low + low.transpose(1, 0, 2, 3))) < TOL
+        assert np.max(np.abs(low - low.transpose(2, 3, 0, 1))) < TOL
+        first_bianchi = up + up.transpose(0, 2, 3, 1) + up.transpose(0, 3, 1, 2)  # R^a_{bcd} + R^a_{cdb} + R^a_{dbc}
+        assert np.max(np.abs(first_bianchi)) < TOL
+        ric_p = at(ric, coords, point)
+        assert np.max(np.abs(ric_p - np.einsum("abad->bd", up))) < TOL
+        assert np.max(np.abs(ric_p - ric_p.T)) < TOL
 
 
 def test_contracted_bianchi_identity(random3):
@@ -233,7 +245,7 @@ def test_contracted_bianchi_identity(random3):
                 for k in range(n)
                 for i in range(n)
             )
-            assert abs(div) < TOL_30_DIGITS
+            assert abs(div) < TOL
         assert max(abs(G[i][j]) for i in range(n) for j in range(n)) > 1e-3  # not vacuous
 
 
@@ -251,10 +263,10 @@ def test_hessian_laplacian_gradient(random3):
     product_rule = laplacian(f**2, g, coords) - 2 * f * lap - 2 * grad_norm_sq(f, g, coords)
     for point in points(3, 2, seed=7):
         for i, j in itertools.product(range(n), repeat=2):
-            assert abs(at(hess[i, j] - hess[j, i], coords, point)) < TOL_30_DIGITS
-        assert abs(at(lap - divergence_form, coords, point)) < TOL_30_DIGITS
-        assert abs(at(lap - trace, coords, point)) < TOL_30_DIGITS
-        assert abs(at(product_rule, coords, point)) < TOL_30_DIGITS
+            assert abs(at(hess[i, j] - hess[j, i], coords, point)) < TOL
+        assert abs(at(lap - divergence_form, coords, point)) < TOL
+        assert abs(at(lap - trace, coords, point)) < TOL
+        assert abs(at(product_rule, coords, point)) < TOL
 
 
 def test_sphere_laplacian_eigenfunction_and_volume():

@@ -558,7 +558,7 @@ def _derive(name: str, dim: int) -> NetworkSpec:
 def _parameter(value, name: str) -> sp.Expr:
     """A positive parameter as an exact sympy number (floats by their shortest decimal) or positive expression."""
     if isinstance(value, bool):
-        raise InvalidParameterError(f"{name} must be a positive number, got {value!r}")
+        raise InvalidParameterError(f"{name} must be a positive number, got {value}")
     if isinstance(value, sp.Basic):
         if value.is_positive is not True:
             raise InvalidParameterError(f"{name} must be positive (a symbol must be declared positive=True), got {value}")
@@ -567,12 +567,12 @@ def _parameter(value, name: str) -> sp.Expr:
         result = sp.Rational(value.numerator, value.denominator) if isinstance(value, Fraction) else sp.Integer(int(value))
     elif isinstance(value, numbers.Real):
         if not math.isfinite(float(value)):
-            raise InvalidParameterError(f"{name} must be finite, got {value!r}")
+            raise InvalidParameterError(f"{name} must be finite, got {value}")
         result = sp.Rational(repr(float(value)))
     else:
-        raise InvalidParameterError(f"{name} must be a positive number, got {value!r}")
+        raise InvalidParameterError(f"{name} must be a positive number, got {value}")
     if not result > 0:
-        raise InvalidParameterError(f"{name} must be positive, got {value!r}")
+        raise InvalidParameterError(f"{name} must be positive, got {value}")
     return result
 
 
@@ -594,7 +594,9 @@ def get_network(name: str, dim: int, sigma_w=None, sigma_b=None) -> NetworkSpec:
     Example:
         >>> spec = get_network("cosine", 1)
         >>> spec.kernel
-        sqrt(2)*sigma_w*exp(-sigma_w**2*(x1 - x'1)**2/2)/(2*sqrt(pi))
+        sqrt(2)*sigma_w*exp(-sigma_w**2*(-x'1 + x1)**2/2)/(2*sqrt(pi))
+        >>> get_network("cosine", 2, sigma_w=2).normalization_A
+        sqrt(2)/sqrt(pi)
     """
     if name not in NETWORK_NAMES:
         raise InvalidParameterError(f"unknown network {name!r}; choose one of {', '.join(NETWORK_NAMES)}")
@@ -618,7 +620,7 @@ def get_network(name: str, dim: int, sigma_w=None, sigma_b=None) -> NetworkSpec:
         return spec
 
     def sub(expr):
-        return None if expr is None else expr.subs(substitutions)
+        return None if expr is None else expr.xreplace(substitutions)
 
     return NetworkSpec(
         name=spec.name, dim=spec.dim, x=spec.x, xp=spec.xp,
@@ -632,5 +634,5 @@ def get_network(name: str, dim: int, sigma_w=None, sigma_b=None) -> NetworkSpec:
 
 def _substitute_law(law: Law, substitutions: dict) -> Law:
     if isinstance(law, Normal):
-        return Normal(law.variance.subs(substitutions))
-    return Uniform(law.low.subs(substitutions), law.high.subs(substitutions))
+        return Normal(law.variance.xreplace(substitutions))
+    return Uniform(law.low.xreplace(substitutions), law.high.xreplace(substitutions))

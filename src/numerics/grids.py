@@ -214,7 +214,7 @@ class SphereGrid:
 
 @dataclass(frozen=True)
 class ComplexTorus:
-    """The flat complex torus :math:`\mathbb{C}^n/(\mathbb{Z}^n + i\mathbb{Z}^n)`, :math:`n = 1, 2`.
+    r"""The flat complex torus :math:`\mathbb{C}^n/(\mathbb{Z}^n + i\mathbb{Z}^n)`, :math:`n = 1, 2`.
 
     Real coordinates :math:`(x^1, y^1, \dots, x^n, y^n)` with :math:`z^a = x^a + i y^a`, each of
     period 1, on the real :class:`PeriodicGrid` ``grid`` (axis :math:`2a` is :math:`x^a`, axis
@@ -250,13 +250,13 @@ class ComplexTorus:
         return self.grid.shape
 
     def coordinates(self) -> tuple[Array, ...]:
-        """:math:`(z^1, \dots, z^n, \bar z^1, \dots, \bar z^n)` on the grid (complex arrays)."""
+        r""":math:`(z^1, \dots, z^n, \bar z^1, \dots, \bar z^n)` on the grid (complex arrays)."""
         real = self.grid.coordinates()
         z = tuple(real[2 * a] + 1j * real[2 * a + 1] for a in range(self.n_complex))
         return z + tuple(jnp.conj(v) for v in z)
 
     def multiplier(self, orders: Sequence[int]) -> np.ndarray:
-        """Fourier multiplier of :math:`\partial_z^{\alpha}\partial_{\bar z}^{\beta}` (``orders = α + β``)."""
+        r"""Fourier multiplier of :math:`\partial_z^{\alpha}\partial_{\bar z}^{\beta}` (``orders = α + β``)."""
         m = self.n_complex
         orders = tuple(int(o) for o in orders)
         if len(orders) != 2 * m or any(o < 0 for o in orders):
@@ -278,11 +278,11 @@ class ComplexTorus:
         return jnp.fft.ifftn(jnp.fft.fftn(f, axes=axes) * self.multiplier(orders), axes=axes)
 
     def ddbar(self, phi: Float[Array, "*grid"]) -> Array:
-        """:math:`\partial_a\bar\partial_{\bar b}\varphi`, complex Hermitian, shape ``(n, n, *grid)``."""
+        r""":math:`\partial_a\bar\partial_{\bar b}\varphi`, complex Hermitian, shape ``(n, n, *grid)``."""
         m = self.n_complex
         eye = np.eye(2 * m, dtype=int)
         return jnp.stack([jnp.stack([self.derivative(phi, eye[a] + eye[m + b]) for b in range(m)]) for a in range(m)])
 
     def integrate(self, f: Float[Array, "*batch *grid"]) -> Float[Array, "*batch"]:
-        """:math:`\int f\, \mathrm{d}^{2n}x` over the unit-volume torus."""
+        r""":math:`\int f\, \mathrm{d}^{2n}x` over the unit-volume torus."""
         return self.grid.integrate(f)

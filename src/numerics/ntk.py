@@ -187,7 +187,11 @@ def _dense_ntk(net, params, x1, x2, use_w, use_b, block_size):
         H2, D2 = factors(net, params, xb)
         out = 0.0
         for (cw, cb), h1, h2, d1, d2 in zip(scales, H1, H2, D1, D2):
-            k = (cw * (h1 @ h2.T) if use_w else 0.0) + (cb if use_b else 0.0)
+            k = jnp.zeros((h1.shape[0], h2.shape[0]))
+            if use_w:
+                k = k + cw * (h1 @ h2.T)
+            if use_b:
+                k = k + cb
             out = out + k[:, :, None, None] * _gram(d1, d2)
         return out
 
@@ -326,6 +330,11 @@ def flow_velocity(
     return -ntk_vector_product(model, params, x_eval, x_batch, _weighted(jnp.asarray(dl_dg), weights), trainable=trainable, chunk=chunk)
 
 
+@partial(jax.jit, static_argnames=("apply",))
+def _apply_batch(apply, params, x):
+    return jax.vmap(apply, in_axes=(None, 0))(params, x)
+
+
 def flow_step(
     model,
     params: Params,
@@ -345,7 +354,7 @@ def flow_step(
     :func:`parameter_gradient_step`.
     """
     apply, _ = _resolve(model, trainable)
-    g = jax.vmap(apply, in_axes=(None, 0))(params, jnp.asarray(x_eval))
+    g = _apply_batch(apply, params, jnp.asarray(x_eval))
     return g + dt * flow_velocity(model, params, x_eval, x_batch, dl_dg, weights=weights, trainable=trainable, chunk=chunk)
 
 
@@ -364,8 +373,16 @@ def parameter_gradient_step(
     Only trainable leaves move.  This is the parameter-space side of (2.5)/(2.8).
     """
     apply, trainable = _resolve(model, trainable)
-    theta, rebuild = _partition(params, trainable)
+    _check_points(x_batch, "x_batch")
     v = _weighted(jnp.asarray(dl_dg), weights)
-    _, vjp = jax.vjp(lambda t: jax.vmap(apply, in_axes=(None, 0))(rebuild(t), jnp.asarray(x_batch)), theta)
+    if v.shape[0] != x_batch.shape[0]:
+        raise InvalidParameterError(f"dl_dg has {v.shape[0]} rows but x_batch has {x_batch.shape[0]} points")
+    return _parameter_gradient_step(apply, params, jnp.asarray(x_batch), v, dt, trainable)
+
+
+@partial(jax.jit, static_argnames=("apply", "trainable"))
+def _parameter_gradient_step(apply, params, x_batch, v, dt, trainable):
+    theta, rebuild = _partition(params, trainable)
+    _, vjp = jax.vjp(lambda t: jax.vmap(apply, in_axes=(None, 0))(rebuild(t), x_batch), theta)
     (grad,) = vjp(v)
     return rebuild([t - dt * g for t, g in zip(theta, grad)])

@@ -1,5 +1,274 @@
-"""Placeholder: registered by the module that implements it."""
+"""``flowtheory quintic distances`` and ``flowtheory quintic cluster``: section 3.1 of the paper.
+
+``distances --n N1,N2,... [--repeats R] [--seed S] [--out DIR] [--json]``
+    For each ``N`` (and repeat) draw ``N`` Shiffman–Zelditch points on the Fermat quintic (3.1),
+    compute every point's nearest-neighbour Fubini–Study distance (3.2)+(3.4) blockwise (memory
+    ``O(N * block)``), and report min / mean / max (figure 3 right).  Fits
+    ``mu = a N^b`` (3.7) by log–log least squares with standard errors when there are >= 3 values
+    at >= 2 distinct ``N``, and compares with the dimension argument ``b = -1/6``, its Poisson
+    prefactor ``Gamma(7/6) 5^(1/6)`` and the printed ``.968 N^-.184``.  Writes
+    ``DIR/quintic_distances.json`` (atomically, after every ``N``: an interrupted run resumes from
+    it when rerun with the same seed) and ``DIR/quintic_distances.png``.
+
+``cluster --n N --batches B --clusters C [--seed S] [--out DIR] [--json]``
+    Draw ``N`` points, cluster them by batched average-linkage agglomerative clustering on FS
+    distances (3.3, one-to-one merge; see :mod:`numerics.cy.cluster`), by full (unbatched)
+    clustering, and by a Euclidean Birch baseline, and report silhouette scores on FS distances
+    (figure 2).  Writes ``DIR/quintic_cluster.json`` and the heat maps of the ordered distance
+    matrices ``DIR/quintic_cluster.png`` (no clustering / batched / full).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from flowtheory.cli._output import CliError, emit, positive_int
+
+#: Point counts above which full (unbatched) clustering is skipped (its N x N matrix and
+#: average-linkage run are O(N^2) memory) and above which heat maps show a random subsample.
+FULL_CLUSTERING_MAX = 8000
+HEATMAP_MAX = 2000
+
+#: The paper's printed values, shown next to ours.
+PAPER_FIT = {"a": 0.968, "b": -0.184}
+PAPER_SILHOUETTES = {"batched": 0.016, "full": -0.011, "birch_euclidean": -0.032}
 
 
-def register(sub) -> None:
-    pass
+def _n_list(text: str) -> list[int]:
+    """argparse type: comma-separated integers >= 2 (a nearest neighbour needs another point)."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values or any(v < 2 for v in values):
+        raise argparse.ArgumentTypeError(f"every N must be an integer >= 2, got {text!r}")
+    return values
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("distances", help="nearest-neighbour FS distances vs N and the fit (3.7) (figure 3 right)")
+    p.add_argument("--n", type=_n_list, required=True, metavar="N1,N2,...", help="sample sizes")
+    p.add_argument("--repeats", type=positive_int, default=1, help="independent samples per N (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the jax.random key (default 0)")
+    p.add_argument("--block", type=positive_int, default=512, help="rows per block of the distance scan (default 512)")
+    p.add_argument("--out", type=Path, default=Path("quintic_distances_out"), help="output folder")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=run_distances)
+
+    c = sub.add_parser("cluster", help="batched FS clustering (3.3) and silhouette scores (figure 2)")
+    c.add_argument("--n", type=positive_int, required=True, metavar="N", help="number of points")
+    c.add_argument("--batches", type=positive_int, required=True, metavar="B", help="number of mini batches")
+    c.add_argument("--clusters", type=positive_int, required=True, metavar="C", help="number of clusters (>= 2)")
+    c.add_argument("--seed", type=int, default=0, help="seed of the jax.random key (default 0)")
+    c.add_argument("--out", type=Path, default=Path("quintic_cluster_out"), help="output folder")
+    c.add_argument("--json", action="store_true", help="print one JSON document")
+    c.set_defaults(handler=run_cluster)
+
+
+# --- distances ----------------------------------------------------------------------------------
+
+
+def run_distances(args: argparse.Namespace) -> int:
+    import json
+
+    import jax
+    import numpy as np
+
+    from numerics.cy.distance import default_threshold, nearest_neighbour_statistics, poisson_mean_nn_distance
+    from numerics.cy.hypersurface import fermat_quintic
+    from numerics.cy.sampling import sample_points
+    from numerics.montecarlo import fit_loglog_slope
+    from numerics.provenance import run_record, write_json_atomic
+
+    surface = fermat_quintic()
+    real_dim, volume = 2 * surface.dim, surface.degree * math.pi**surface.dim / math.factorial(surface.dim)
+    params = {"n": args.n, "repeats": args.repeats, "block": args.block, "surface": surface.name, "threshold": default_threshold()}
+    json_path = args.out / "quintic_distances.json"
+    done: dict[tuple[int, int], dict] = {}
+    if json_path.exists():
+        previous = json.loads(json_path.read_text())
+        if previous.get("run_record", {}).get("seed") == args.seed:
+            done = {(row["n"], row["repeat"]): row for row in previous.get("samples", [])}
+    key = jax.random.PRNGKey(args.seed)
+    rows = []
+    for n in args.n:
+        for r in range(args.repeats):
+            if (n, r) not in done:
+                sample = sample_points(surface, n, jax.random.fold_in(jax.random.fold_in(key, n), r), progress=not args.json)
+                stats = nearest_neighbour_statistics(sample.points, block=args.block, progress=not args.json)
+                done[(n, r)] = {"n": n, "repeat": r, "min": stats.min, "mean": stats.mean, "mean_se": stats.mean_se, "max": stats.max}
+            rows.append(done[(n, r)])
+            write_json_atomic(json_path, {"samples": rows, "run_record": run_record(args.seed, params)})
+    ns = np.array([row["n"] for row in rows], dtype=float)
+    means = np.array([row["mean"] for row in rows])
+    fit = None
+    if ns.size >= 3 and np.unique(ns).size >= 2:
+        f = fit_loglog_slope(ns, means)
+        a = math.exp(f.intercept)
+        fit = {"a": a, "se_a": a * f.intercept_se, "b": f.slope, "se_b": f.slope_se, "b_minus_dimension_slope_in_se": (f.slope + 1 / real_dim) / f.slope_se if f.slope_se > 0 else None}
+    result = {
+        "samples": rows,
+        "fit": fit,
+        "dimension_slope": -1 / real_dim,
+        "poisson_prefactor": float(poisson_mean_nn_distance(1, real_dim, volume)),
+        "paper_fit": PAPER_FIT,
+        "figure": str(args.out / "quintic_distances.png"),
+        "run_record": run_record(args.seed, params),
+    }
+    write_json_atomic(json_path, result)
+    _plot_distances(result, args.out / "quintic_distances.png")
+    emit(args.json, result, _render_distances)
+    return 0
+
+
+def _plot_distances(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = result["samples"]
+    n = np.array([r["n"] for r in rows], dtype=float)
+    fig, ax = plt.subplots(figsize=(8.0, 4.0))
+    for name, marker in (("max", "^"), ("mean", "o"), ("min", "v")):
+        ax.loglog(n, [r[name] for r in rows], marker, label=f"{name} NN distance")
+    grid = np.geomspace(n.min(), n.max(), 50)
+    if result["fit"]:
+        f = result["fit"]
+        ax.loglog(grid, f["a"] * grid ** f["b"], "-", label=f"fit {f['a']:.3f} N^({f['b']:.3f} ± {f['se_b']:.3f})")
+    ax.loglog(grid, result["poisson_prefactor"] * grid ** result["dimension_slope"], ":", label=f"Poisson {result['poisson_prefactor']:.3f} N^(-1/6)")
+    ax.loglog(grid, PAPER_FIT["a"] * grid ** PAPER_FIT["b"], "--", label="paper (3.7) .968 N^-.184")
+    ax.set_xlabel("number of points N")
+    ax.set_ylabel("FS geodesic distance to nearest neighbour")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _render_distances(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="nearest-neighbour FS distances on the Fermat quintic (figure 3 right)")
+    for col in ("N", "repeat", "min", "mean ± SE", "max"):
+        table.add_column(col)
+    for r in result["samples"]:
+        table.add_row(str(r["n"]), str(r["repeat"]), f"{r['min']:.4f}", f"{r['mean']:.4f} ± {r['mean_se']:.4f}", f"{r['max']:.4f}")
+    console = Console()
+    console.print(table)
+    f = result["fit"]
+    if f:
+        console.print(f"fit (3.7): mu = ({f['a']:.4f} ± {f['se_a']:.4f}) N^({f['b']:.4f} ± {f['se_b']:.4f})")
+    else:
+        console.print("fit (3.7): needs >= 3 samples at >= 2 distinct N")
+    console.print(f"dimension argument: b = {result['dimension_slope']:.4f}, asymptotic a = {result['poisson_prefactor']:.4f}; paper: a = .968, b = -.184")
+    console.print(f"figure: {result['figure']}")
+
+
+# --- cluster ------------------------------------------------------------------------------------
+
+
+def run_cluster(args: argparse.Namespace) -> int:
+    if args.clusters < 2:
+        raise CliError("--clusters must be at least 2 (a silhouette score needs two clusters)")
+    if args.batches > args.n:
+        raise CliError(f"--batches {args.batches} exceeds --n {args.n}: a batch would be empty")
+    if args.clusters > args.n // args.batches:
+        raise CliError(
+            f"--clusters {args.clusters} exceeds the points per batch ({args.n} // {args.batches} = {args.n // args.batches}); "
+            "each batch needs at least one point per cluster"
+        )
+    import jax
+    import numpy as np
+
+    from numerics.cy.cluster import (
+        agglomerative_fs_labels,
+        batched_agglomerative_clustering,
+        birch_euclidean_labels,
+        fs_silhouette_score,
+    )
+    from numerics.cy.distance import fs_distance_matrix
+    from numerics.cy.hypersurface import fermat_quintic
+    from numerics.cy.sampling import sample_points
+    from numerics.progress import progress_bar
+    from numerics.provenance import run_record, write_json_atomic
+
+    surface = fermat_quintic()
+    params = {"n": args.n, "batches": args.batches, "clusters": args.clusters, "surface": surface.name}
+    points = sample_points(surface, args.n, jax.random.PRNGKey(args.seed), progress=not args.json).points
+    batched = batched_agglomerative_clustering(points, n_batches=args.batches, n_clusters=args.clusters, progress=not args.json)
+    labels = {"batched": batched.labels}
+    with progress_bar("full clustering and baselines", total=2, enabled=not args.json) as advance:
+        if args.n <= FULL_CLUSTERING_MAX:
+            labels["full"] = agglomerative_fs_labels(fs_distance_matrix(points), args.clusters)
+        advance()
+        labels["birch_euclidean"] = birch_euclidean_labels(points, args.clusters)
+        advance()
+    silhouettes = {name: fs_silhouette_score(points, lab, seed=args.seed) for name, lab in labels.items()}
+    result = {
+        "n": args.n,
+        "batches": args.batches,
+        "clusters": args.clusters,
+        "silhouette": silhouettes,
+        "silhouette_sample_size": min(args.n, 4000),
+        "full_skipped_above": FULL_CLUSTERING_MAX if args.n > FULL_CLUSTERING_MAX else None,
+        "cluster_sizes": {name: np.bincount(lab, minlength=args.clusters).tolist() for name, lab in labels.items()},
+        "merge_cost": batched.merge_cost,
+        "paper_silhouette": PAPER_SILHOUETTES,
+        "figure": str(args.out / "quintic_cluster.png"),
+        "run_record": run_record(args.seed, params),
+    }
+    _plot_heatmaps(points, labels, args.out / "quintic_cluster.png", args.seed)
+    write_json_atomic(args.out / "quintic_cluster.json", result)
+    emit(args.json, result, _render_cluster)
+    return 0
+
+
+def _plot_heatmaps(points, labels: dict, path: Path, seed: int) -> None:
+    """Figure 2: FS distance matrices in sample order, ordered by batched and by full clusters."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from numerics.cy.cluster import cluster_order
+    from numerics.cy.distance import fs_distance_matrix
+
+    idx = np.arange(points.shape[0])
+    if idx.size > HEATMAP_MAX:
+        idx = np.sort(np.random.default_rng(seed).choice(idx.size, size=HEATMAP_MAX, replace=False))
+    d = np.asarray(fs_distance_matrix(points[idx]))
+    panels = [("no clustering", np.arange(idx.size))]
+    panels += [(f"{name} clustering", cluster_order(labels[name][idx])) for name in ("batched", "full") if name in labels]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
+    for ax, (title, order) in zip(axes[0], panels):
+        im = ax.imshow(d[np.ix_(order, order)], cmap="viridis", vmin=0.0, vmax=math.pi / 2, interpolation="nearest")
+        ax.set_title(title)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="FS distance")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _render_cluster(result: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"silhouette scores on FS distances: {result['n']} points, {result['clusters']} clusters, {result['batches']} batches")
+    for col in ("clustering", "silhouette", "paper", "cluster sizes"):
+        table.add_column(col)
+    for name, value in result["silhouette"].items():
+        table.add_row(name, f"{value:+.4f}", f"{result['paper_silhouette'][name]:+.3f}", " ".join(map(str, result["cluster_sizes"][name])))
+    console = Console()
+    console.print(table)
+    if result["full_skipped_above"]:
+        console.print(f"full clustering skipped (N > {result['full_skipped_above']})")
+    console.print(f"figure: {result['figure']}")

@@ -32,6 +32,9 @@ Threshold (3.4).  Distances below ``threshold`` are set to 0.  The default,
 distance the printed route (3.2) can resolve at all, so the two routes agree after thresholding.
 ``threshold=0`` switches it off.
 
+The fit of (3.7) uses :func:`numerics.montecarlo.fit_loglog_slope` on the means of
+:func:`nearest_neighbour_statistics`; :func:`poisson_mean_nn_distance` is its asymptotic law.
+
 Nearest neighbours.  :func:`nearest_neighbour_distances` scans row blocks with ``lax.map``; each
 block forms the ``(block, N)`` matrix of :math:`c^2 = |u^\\dagger u'|^2` of normalised points by a real
 matrix product and keeps the row maximum, so memory is :math:`O(N \\cdot \\text{block})` and no
@@ -55,14 +58,13 @@ from flowtheory.errors import InvalidParameterError, NonFiniteError
 
 __all__ = [
     "NearestNeighbourStatistics",
-    "PowerLawFit",
     "apply_threshold",
     "default_threshold",
-    "fit_power_law",
     "fs_distance",
     "fs_distance_matrix",
     "nearest_neighbour_distances",
     "nearest_neighbour_statistics",
+    "poisson_mean_nn_distance",
 ]
 
 
@@ -323,45 +325,25 @@ def nearest_neighbour_statistics(
     )
 
 
-@dataclass(frozen=True)
-class PowerLawFit:
-    """``mu = a * N**b`` fitted by least squares on ``log mu = log a + b log N`` (eq. 3.7).
+def poisson_mean_nn_distance(n_points: Float[Array, "..."], real_dim: int, volume: float) -> Float[Array, "..."]:
+    r"""Asymptotic mean nearest-neighbour distance of ``n`` i.i.d. uniform points on a compact
+    Riemannian manifold of real dimension ``d`` and volume ``V`` (the dimension argument behind 3.7).
 
-    ``se_b`` and ``se_log_a`` are the ordinary-least-squares standard errors from the residual
-    scatter (``n - 2`` degrees of freedom); ``se_a = a * se_log_a`` (delta method).
+    For large ``n`` the other points near a given one form a Poisson process of intensity
+    :math:`n/V` in a locally Euclidean ball, so :math:`P(d_{NN} > r) = \exp(-n V_d r^d / V)` with
+    :math:`V_d = \pi^{d/2}/\Gamma(d/2+1)`, and
+
+    .. math::
+
+        \mathbb{E}\,d_{NN} = \Gamma(1 + 1/d)\,\Big(\frac{V}{V_d}\Big)^{1/d} n^{-1/d}
+        \qquad (1 + O(n^{-2/d}) \text{ curvature corrections}).
+
+    For FS-distributed points on a degree-``k`` hypersurface of complex dimension ``m`` in this
+    module's normalisation, :math:`V = k\,\pi^m/m!` (the Fermat quintic: ``d = 6``,
+    :math:`V = 5\pi^3/6`, prefactor :math:`\Gamma(7/6)\,5^{1/6} = 1.2131`).
     """
-
-    a: float
-    b: float
-    se_a: float
-    se_b: float
-    se_log_a: float
-    n_points: int
-    residual_std: float
-
-
-def fit_power_law(n: Float[Array, " k"], mu: Float[Array, " k"]) -> PowerLawFit:
-    """Fit ``mu = a * n**b`` by ordinary least squares in log–log (eq. 3.7), with standard errors.
-
-    Raises:
-        InvalidParameterError: fewer than 3 points, non-positive values, or a single distinct ``n``.
-    """
-    n = np.asarray(n, dtype=float).ravel()
-    mu = np.asarray(mu, dtype=float).ravel()
-    if n.shape != mu.shape or n.size < 3:
-        raise InvalidParameterError(f"need >= 3 matching (n, mu) pairs for a fit with standard errors, got {n.size} and {mu.size}")
-    if not (np.all(np.isfinite(n)) and np.all(np.isfinite(mu)) and np.all(n > 0) and np.all(mu > 0)):
-        raise InvalidParameterError("n and mu must be finite and positive for a log-log fit")
-    x, y = np.log(n), np.log(mu)
-    if np.ptp(x) == 0:
-        raise InvalidParameterError("need at least two distinct n for a fit")
-    design = np.stack([np.ones_like(x), x], axis=1)
-    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
-    resid = y - design @ coef
-    dof = x.size - 2
-    s2 = float(resid @ resid) / dof
-    cov = s2 * np.linalg.inv(design.T @ design)
-    log_a, b = float(coef[0]), float(coef[1])
-    se_log_a, se_b = float(math.sqrt(cov[0, 0])), float(math.sqrt(cov[1, 1]))
-    a = math.exp(log_a)
-    return PowerLawFit(a=a, b=b, se_a=a * se_log_a, se_b=se_b, se_log_a=se_log_a, n_points=int(x.size), residual_std=math.sqrt(s2))
+    if not (isinstance(real_dim, int) and real_dim >= 1) or not volume > 0:
+        raise InvalidParameterError(f"need a positive integer dimension and a positive volume, got {real_dim}, {volume}")
+    d = real_dim
+    ball = math.pi ** (d / 2) / math.gamma(d / 2 + 1)
+    return math.gamma(1 + 1 / d) * (volume / ball) ** (1 / d) * np.asarray(n_points, dtype=float) ** (-1 / d)

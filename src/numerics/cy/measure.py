@@ -192,6 +192,7 @@ def sigma_measure(
     det_g: Float[Array, " N"],
     omega2: Float[Array, " N"],
     clusters: Int[Array, " N"] | None = None,
+    region: tuple[float, float] = (1.0, 0.0),
 ) -> SigmaResult:
     """σ-measure (B.11), κ and volumes of a metric with determinant ``det_g`` (same chart as ``omega2``).
 
@@ -201,6 +202,9 @@ def sigma_measure(
         det_g: determinant of the metric to test, in each point's chart.
         omega2: :math:`|\\Omega|^2` in the same chart.
         clusters: line index of each point (``PointSample.line_ids``); ``None`` treats points as independent.
+        region: ``(fraction, stderr)`` of the Fubini–Study volume that the sample covers — ``(1, 0)``
+            for a sample of all of X; for a chart-selected sample its acceptance rate.  The volumes
+            are then those of the region (σ and κ are averages over it and need no correction).
 
     Raises:
         NonFiniteError: a non-finite input.
@@ -215,7 +219,8 @@ def sigma_measure(
     if not bool(jnp.all(det_g > 0)):
         raise NotPositiveDefiniteError(f"det g <= 0 at {int(jnp.sum(~(det_g > 0)))} point(s)")
     values = _sigma_terms(w, det_g / omega2)
-    vol = fs_volume(surface)
+    fraction, fraction_se = region
+    vol = fs_volume(surface) * fraction
     n_fact = math.factorial(surface.dim)
     (sigma, kappa, mean_w, mean_wr), (if_sigma, if_kappa, if_w, if_wr) = values
     se = lambda influence: clustered_stderr(influence, clusters)  # noqa: E731
@@ -225,9 +230,9 @@ def sigma_measure(
         kappa=float(kappa),
         kappa_stderr=se(if_kappa),
         volume=float(n_fact * vol * mean_wr),
-        volume_stderr=n_fact * vol * se(if_wr),
+        volume_stderr=n_fact * vol * math.hypot(se(if_wr), float(mean_wr) * fraction_se / fraction),
         volume_omega=float(vol * mean_w),
-        volume_omega_stderr=vol * se(if_w),
+        volume_omega_stderr=vol * math.hypot(se(if_w), float(mean_w) * fraction_se / fraction),
         n_points=int(w.shape[0]),
     )
 
@@ -253,7 +258,14 @@ def eta(weights: Float[Array, " N"], det_g: Float[Array, " N"], omega2: Float[Ar
     return r * jnp.sum(weights) / jnp.sum(weights * r)
 
 
+def sample_region(sample) -> tuple[float, float]:
+    """``(fraction, stderr)`` of the FS volume a sample covers: 1 for all of X, else its acceptance rate
+    with the binomial standard error (:func:`numerics.cy.sampling.sample_in_chart`)."""
+    rate = sample.acceptance_rate
+    return (1.0, 0.0) if rate is None else (rate, math.sqrt(rate * (1 - rate) / sample.n_candidates))
+
+
 def fs_sigma(sample) -> SigmaResult:
     """σ-measure of the Fubini–Study metric on a :class:`numerics.cy.sampling.PointSample`."""
     data = point_data(sample.surface, sample.points)
-    return sigma_measure(sample.surface, data.weights, data.det_fs, data.omega2, np.asarray(sample.line_ids))
+    return sigma_measure(sample.surface, data.weights, data.det_fs, data.omega2, np.asarray(sample.line_ids), sample_region(sample))

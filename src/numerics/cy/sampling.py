@@ -58,6 +58,9 @@ class PointSample:
         line_ids: ``(n,)`` int64, the index of the line each point came from (for clustered errors).
         n_lines: lines drawn (accepted + rejected).
         n_rejected_lines: lines rejected because a root did not converge or was not finite.
+        chart: ``(patch, eliminated)`` when every point was selected to lie in that chart
+            (:func:`sample_in_chart`), else ``None``.
+        n_candidates: points examined by the chart selection (``None`` without selection).
     """
 
     surface: Hypersurface
@@ -65,6 +68,13 @@ class PointSample:
     line_ids: Int[np.ndarray, " n"]
     n_lines: int
     n_rejected_lines: int
+    chart: tuple[int, int] | None = None
+    n_candidates: int | None = None
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        """Fraction of candidate points that fell in the chart (≈ 1/20 on the Fermat quintic)."""
+        return None if self.n_candidates is None else len(self) / self.n_candidates
 
     def __len__(self) -> int:
         return self.points.shape[0]
@@ -114,6 +124,50 @@ def sample_points(surface: Hypersurface, n: int, key: Array, *, progress: bool =
     return PointSample(surface, points, line_ids, drawn, rejected)
 
 
+def sample_in_chart(
+    surface: Hypersurface, n: int, key: Array, patch: int = 0, eliminated: int = 1, *, progress: bool = False
+) -> PointSample:
+    """``n`` points whose default chart (:mod:`numerics.cy.patches`) is ``(patch, eliminated)``.
+
+    Section 3.1 of the paper: so that all metrics are components in one coordinate system, draw
+    about ``m (m - 1)`` times more points (20 on the quintic) and keep those whose patch (largest
+    ``|z_i|``) and eliminated coordinate (largest ``|dp/dz_j|``) are the given pair.  The kept
+    points have the Fubini–Study density restricted to that chart's region, so weighted means over
+    them are averages over the region, not over X.  ``acceptance_rate`` reports the kept fraction.
+
+    Raises:
+        InvalidParameterError: ``n < 1``, or an index out of range or ``patch == eliminated``.
+    """
+    m = surface.n_ambient
+    if not (0 <= patch < m and 0 <= eliminated < m and patch != eliminated):
+        raise InvalidParameterError(f"(patch, eliminated) must be distinct indices in [0, {m}), got ({patch}, {eliminated})")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InvalidParameterError(f"the number of points must be a positive integer, got {n!r}")
+    from numerics.cy.patches import default_eliminated, default_patch
+    from numerics.progress import progress_bar
+
+    batch = max(1024, (m * (m - 1) * int(n) * 11) // 10)
+    kept, ids, candidates, lines, rejected, line_offset, round_ = [], [], 0, 0, 0, 0, 0
+    with progress_bar(f"sampling {surface.name} in chart ({patch}, {eliminated})", total=int(n), enabled=progress) as advance:
+        while sum(len(k) for k in kept) < n:
+            draw = sample_points(surface, batch, jax.random.fold_in(key, round_))
+            z = jnp.asarray(draw.points)
+            p = default_patch(z)
+            mask = np.asarray((p == patch) & (default_eliminated(surface, z, p) == eliminated))
+            need = int(n) - sum(len(k) for k in kept)
+            idx = np.flatnonzero(mask)[:need]
+            # candidates examined: all of this draw, or up to the last point kept when it completes the sample
+            candidates += batch if len(idx) < need else int(idx[-1]) + 1
+            kept.append(draw.points[idx])
+            ids.append(draw.line_ids[idx] + line_offset)
+            line_offset += draw.n_lines
+            lines += draw.n_lines
+            rejected += draw.n_rejected_lines
+            advance(len(idx))
+            round_ += 1
+    return PointSample(surface, np.concatenate(kept), np.concatenate(ids), lines, rejected, (patch, eliminated), candidates)
+
+
 def _bucket(lines: int) -> int:
     """Round a line count up to a power of two (>= 64) so few block shapes get compiled."""
     return max(64, 1 << math.ceil(math.log2(lines)))
@@ -134,9 +188,8 @@ def line_coefficients(surface: Hypersurface, a: Complex[Array, "L m"], b: Comple
     """
     d = surface.degree
     binom = jnp.array([math.comb(d, k) for k in range(d + 1)], dtype=jnp.float64)
-    k = jnp.arange(d + 1)
-    terms = a[..., None] ** (d - k) * b[..., None] ** k  # (L, m, d+1)
-    coeffs = binom * jnp.sum(terms, axis=-2)
+    a_pow, b_pow = _powers(a, d), _powers(b, d)  # (L, m, d+1): exact integer powers by products
+    coeffs = binom * jnp.sum(a_pow[..., ::-1] * b_pow, axis=-2)
     if surface.deformed:
         prod = jnp.zeros_like(coeffs).at[..., 0].set(1.0)
         for i in range(surface.n_ambient):
@@ -144,6 +197,14 @@ def line_coefficients(surface: Hypersurface, a: Complex[Array, "L m"], b: Comple
             prod = prod * a[..., i : i + 1] + shifted * b[..., i : i + 1]
         coeffs = coeffs - d * surface.psi * prod
     return coeffs
+
+
+def _powers(x: Complex[Array, "L m"], d: int) -> Complex[Array, "L m d+1"]:
+    """``x**k`` for ``k = 0..d`` by repeated multiplication (no complex ``exp``/``log``)."""
+    powers = [jnp.ones_like(x), x]
+    for _ in range(d - 1):
+        powers.append(powers[-1] * x)
+    return jnp.stack(powers, axis=-1)
 
 
 def _horner(coeffs: Complex[Array, "L d+1"], t: Complex[Array, "L r"]) -> tuple[Complex[Array, "L r"], Complex[Array, "L r"]]:
@@ -196,9 +257,9 @@ def solve_lines(surface: Hypersurface, a: Complex[Array, "L m"], b: Complex[Arra
     residual exceeds :data:`ACCEPT_TOLERANCE`, or two roots coincide (a tangent line).
     """
     d, m = surface.degree, surface.n_ambient
-    b = b - jnp.sum(jnp.conj(a) * b, axis=-1, keepdims=True) * a  # a ⟂ b: |a + t b|^2 = 1 + |t|^2 for unit a, b
-    b = b / jnp.linalg.norm(b, axis=-1, keepdims=True)
     a = a / jnp.linalg.norm(a, axis=-1, keepdims=True)
+    b = b - jnp.sum(jnp.conj(a) * b, axis=-1, keepdims=True) * a  # a ⟂ b: |a + t b|^2 = 1 + |t|^2
+    b = b / jnp.linalg.norm(b, axis=-1, keepdims=True)
     t = aberth_roots(line_coefficients(surface, a, b))
     z = a[:, None, :] + t[..., None] * b[:, None, :]
     for _ in range(NEWTON_STEPS):

@@ -1,0 +1,89 @@
+"""``flowtheory quintic distances`` and ``flowtheory quintic cluster``."""
+
+import json
+
+import jax
+import numpy as np
+import pytest
+
+from flowtheory.cli import main
+from numerics.cy.distance import nearest_neighbour_statistics
+from numerics.cy.hypersurface import fermat_quintic
+from numerics.cy.sampling import sample_points
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run_json(capsys, argv):
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_distances_reports_statistics_of_the_recorded_sample_and_a_fit(tmp_path, capsys):
+    out = run_json(capsys, ["quintic", "distances", "--n", "150,300", "--repeats", "2", "--seed", "3", "--out", str(tmp_path), "--json"])
+    rows = out["samples"]
+    assert [(r["n"], r["repeat"]) for r in rows] == [(150, 0), (150, 1), (300, 0), (300, 1)]
+    # the reported statistics are those of the documented sample: key = fold_in(fold_in(PRNGKey(seed), n), repeat)
+    pts = sample_points(fermat_quintic(), 300, jax.random.fold_in(jax.random.fold_in(jax.random.PRNGKey(3), 300), 1)).points
+    s = nearest_neighbour_statistics(pts)
+    assert rows[3]["mean"] == pytest.approx(s.mean, abs=1e-12) and rows[3]["min"] == pytest.approx(s.min, abs=1e-12)
+    for r in rows:
+        assert 0 < r["min"] <= r["mean"] <= r["max"] <= np.pi / 2
+    fit = out["fit"]
+    assert fit["se_b"] > 0 and fit["se_a"] > 0
+    assert -0.5 < fit["b"] < 0  # nearest neighbours get closer as N grows
+    assert out["dimension_slope"] == pytest.approx(-1 / 6)
+    assert out["run_record"]["seed"] == 3 and out["run_record"]["parameters"]["n"] == [150, 300]
+    assert (tmp_path / "quintic_distances.png").read_bytes()[:8] == PNG_MAGIC
+    assert json.loads((tmp_path / "quintic_distances.json").read_text())["samples"] == rows
+
+
+def test_distances_resumes_from_its_json(tmp_path, capsys):
+    run_json(capsys, ["quintic", "distances", "--n", "100", "--seed", "5", "--out", str(tmp_path), "--json"])
+    path = tmp_path / "quintic_distances.json"
+    stored = json.loads(path.read_text())
+    stored["samples"][0]["mean"] = 0.123456  # a value only the stored file can supply
+    path.write_text(json.dumps(stored))
+    out = run_json(capsys, ["quintic", "distances", "--n", "100,120", "--seed", "5", "--out", str(tmp_path), "--json"])
+    assert out["samples"][0]["mean"] == 0.123456
+    assert out["fit"] is None  # two values: no fit with a standard error
+    other = run_json(capsys, ["quintic", "distances", "--n", "100", "--seed", "6", "--out", str(tmp_path), "--json"])
+    assert other["samples"][0]["mean"] != 0.123456  # another seed recomputes
+
+
+def test_cluster_reports_silhouettes_and_writes_heatmaps(tmp_path, capsys):
+    out = run_json(capsys, ["quintic", "cluster", "--n", "240", "--batches", "3", "--clusters", "4", "--out", str(tmp_path), "--json"])
+    assert set(out["silhouette"]) == {"batched", "full", "birch_euclidean"}
+    for name, value in out["silhouette"].items():
+        assert -1 <= value <= 1
+        sizes = out["cluster_sizes"][name]
+        assert len(sizes) == 4 and sum(sizes) == 240 and min(sizes) >= 1
+    assert (tmp_path / "quintic_cluster.png").read_bytes()[:8] == PNG_MAGIC
+    assert json.loads((tmp_path / "quintic_cluster.json").read_text())["silhouette"] == out["silhouette"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["quintic", "cluster", "--n", "100", "--batches", "5", "--clusters", "30"],
+        ["quintic", "cluster", "--n", "10", "--batches", "20", "--clusters", "2"],
+        ["quintic", "cluster", "--n", "100", "--batches", "2", "--clusters", "1"],
+    ],
+)
+def test_cluster_bad_input_exits_2_with_one_line(argv, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("flowtheory: error:") and "\n" not in err
+
+
+@pytest.mark.parametrize("n", ["0", "5,1", "abc", "-3"])
+def test_distances_bad_n_exits_2(n, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["quintic", "distances", "--n", n])
+    assert exc.value.code == 2
+
+
+def test_cluster_nonpositive_n_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["quintic", "cluster", "--n", "0", "--batches", "1", "--clusters", "2"])
+    assert exc.value.code == 2
