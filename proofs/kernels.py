@@ -123,11 +123,22 @@ def _quadrature_check(name: str, dim: int, **params) -> Check:
 def cosine_rff() -> Outcome:
     import jax
 
+    from sympy import stats
+
     symbolic = {}
     for d in DIMS:
+        spec_laws = dict(get_network("cosine", d).laws)
+        printed_laws = printed.eq_2_32_laws(sp.Symbol("sigma_a", positive=True), SIGMA_W, d)
+        symbolic[f"d={d}: the spec's laws of a, w, b are those printed with (2.32)"] = all(
+            sp.simplify(stats.E(printed_laws[p]) - spec_laws[p].mean) == 0
+            and sp.simplify(stats.variance(printed_laws[p]) - spec_laws[p].variance) == 0
+            for p in ("a", "w", "b")
+        )
         x, xp = input_symbols(d)
         derived = A**2 * cosine_kernel_unnormalised(d, literal=False)
         symbolic[f"d={d}: A² E[cos(w·x+b) cos(w·x'+b)] = printed (2.35)"] = _same(derived, printed.eq_2_35(x, xp, A, SIGMA_W))
+        if d == 4:
+            continue  # the (2.34) reading below is shown for d <= 3
         w = sp.symbols(f"w1:{d + 1}", real=True)
         b = sp.Symbol("b", real=True)
         laws = {**{wj: Normal(SIGMA_W**2 / d) for wj in w}, b: Uniform(-sp.pi, sp.pi)}

@@ -16,6 +16,7 @@ import numerics  # noqa: F401  (turns on JAX float64 for the compiled checks)
 
 from flowtheory import ntk
 from flowtheory.bridge import max_deviation, random_rational_points, to_jax
+from flowtheory.networks import get_network
 from flowtheory.printed import ntk as printed
 from flowtheory.proof import Check, Outcome, proof
 from numerics import limits
@@ -150,6 +151,7 @@ def linearised_model() -> Outcome:
     g0 = net.metric.subs(theta0)
     dg0 = [net.metric.diff(t).subs(theta0) for t in THETA]
     ntk_lin = ntk.metric_ntk(lin, X, XP)
+    printed_2_11 = printed.eq_2_11(dg0, [d.subs(dict(zip(X, XP)), simultaneous=True) for d in dg0])
     ntk_net0 = ntk.metric_ntk(net, X, XP).array.subs(theta0)
     batch = [(sp.Rational(1, 3), sp.Rational(-1, 2)), (sp.Rational(2, 5), sp.Rational(3, 4))]
     frozen = lambda a, b: ntk.metric_ntk(net, a, b).array.subs(theta0)  # noqa: E731
@@ -159,7 +161,7 @@ def linearised_model() -> Outcome:
     symbolic = {
         "linearize == printed (2.10)": _is_zero_matrix(lin.metric - printed.eq_2_10(g0, dg0, THETA, [theta0[t] for t in THETA])),
         "Θ^L == Θ|θ0 == printed (2.11)": all(sp.expand(a - b) == 0 for a, b in zip(_flat(ntk_lin.array), _flat(ntk_net0)))
-        and all(sp.expand(a - b) == 0 for a, b in zip(_flat(ntk_lin.array), _flat(printed.eq_2_11(dg0, [d.subs(dict(zip(X, XP)), simultaneous=True) for d in dg0])))),
+        and all(sp.expand(a - b) == 0 for a, b in zip(_flat(ntk_lin.array), _flat(printed_2_11))),
         "Θ^L is θ-independent (frozen along the flow)": all(sp.diff(e, t) == 0 for e in _flat(ntk_lin.array) for t in THETA),
         "gradient descent of g^L == frozen-kernel flow (2.12)": _is_zero_matrix(flow_lin - flow_frozen),
         "frozen-kernel flow == printed (2.12)": _is_zero_matrix(flow_frozen - printed_2_12),
@@ -193,9 +195,12 @@ def local_flows() -> Outcome:
     local = ntk.local_flow(variation(X), omega)
     # discrete: δ_{x,x'} — updates only at batch points
     b1, b2 = (sp.Rational(1, 3), sp.Rational(1, 2)), (sp.Rational(-2, 5), sp.Rational(1, 7))
-    disc_kernel = lambda a, b: sp.ImmutableDenseNDimArray(  # noqa: E731
-        [[[[printed.eq_2_13_discrete(i, j, k, l, a == b, omega.subs(dict(zip(X, a)), simultaneous=True)) for l in range(2)] for k in range(2)] for j in range(2)] for i in range(2)]
-    )
+
+    def disc_kernel(a, b):
+        om = omega.subs(dict(zip(X, a)), simultaneous=True)
+        entries = {idx: printed.eq_2_13_discrete(*idx, a == b, om) for idx in product(range(2), repeat=4)}
+        return sp.ImmutableDenseNDimArray([entries[idx] for idx in product(range(2), repeat=4)], (2, 2, 2, 2))
+
     in_batch = ntk.flow_discrete(disc_kernel, variation, b1, [b1, b2])
     off_batch = ntk.flow_discrete(disc_kernel, variation, (sp.Rational(1, 9), sp.Rational(1, 9)), [b1, b2])
     kernel_matches_print = all(
@@ -264,7 +269,8 @@ def component_structure() -> Outcome:
     f_full = ntk.component_flow(V, theta_bar, "all-entries")
     f_sym = ntk.component_flow(V, theta_bar, "symmetric")
     symbolic["all-entries: (Θ̄·V)_ij = Θ̄ V_ij (no mixing)"] = _is_zero_matrix(f_full - theta_bar * V)
-    symbolic["symmetric: (Θ̄·V)_ii = Θ̄ V_ii, (Θ̄·V)_ij = 2Θ̄ V_ij (i≠j)"] = _is_zero_matrix(f_sym - theta_bar * sp.Matrix([[V[0, 0], 2 * V[0, 1]], [2 * V[0, 1], V[1, 1]]]))
+    doubled = sp.Matrix([[V[0, 0], 2 * V[0, 1]], [2 * V[0, 1], V[1, 1]]])
+    symbolic["symmetric: (Θ̄·V)_ii = Θ̄ V_ii, (Θ̄·V)_ij = 2Θ̄ V_ij (i≠j)"] = _is_zero_matrix(f_sym - theta_bar * doubled)
     symbolic["all-entries: antisymmetric part g_12 − g_21 does not flow"] = sp.expand(f_full[0, 1] - f_full[1, 0]) == 0
     # finite-width check: concrete tanh networks, 3 independent components of a symmetric 2×2 metric
     a = {key: sp.symbols(f"a{key[0]}{key[1]}_1:4", real=True) for key in ((0, 0), (0, 1), (1, 1))}
@@ -274,8 +280,9 @@ def component_structure() -> Outcome:
     net = ntk.MetricNetwork(g, X, params)
     theta = ntk.metric_ntk(net, X, XP).array
     c = ntk.component_ntk(2, "symmetric").coefficients
+    own = {key: ntk.scalar_ntk(phi(th, X), X, th, X, XP) for key, th in a.items()}  # Θ^{(ij)} of each component
     structured = sp.ImmutableDenseNDimArray(
-        [[[[c[i, j, k, l] * ntk.scalar_ntk(phi(a[(min(i, j), max(i, j))], X), X, a[(min(i, j), max(i, j))], X, XP) for l in range(2)] for k in range(2)] for j in range(2)] for i in range(2)]
+        [c[i, j, k, l] * own[(min(i, j), max(i, j))] for i, j, k, l in product(range(2), repeat=4)], (2, 2, 2, 2)
     )
     syms = (*X, *XP, *params)
     worst = 0.0
@@ -293,7 +300,10 @@ def component_structure() -> Outcome:
         "the independent component; the diagonal flow is −Θ̄ δl/δg_ii as printed."
     )
     return Outcome(
-        derived=sp.Symbol(r"\bar\Theta_{ijkl} = \delta_{ik}\delta_{jl}\bar\Theta\ (d^2\ \mathrm{nets});\ (\delta_{ik}\delta_{jl}+\delta_{il}\delta_{jk}-\delta_{ij}\delta_{ik}\delta_{il})\bar\Theta\ (\mathrm{symmetric})"),
+        derived=sp.Symbol(
+            r"\bar\Theta_{ijkl} = \delta_{ik}\delta_{jl}\bar\Theta\ (d^2\ \mathrm{nets});\ "
+            r"(\delta_{ik}\delta_{jl}+\delta_{il}\delta_{jk}-\delta_{ij}\delta_{ik}\delta_{il})\bar\Theta\ (\mathrm{symmetric})"
+        ),
         printed=sp.Symbol(r"\bar\Theta_{ijkl} = \delta_{ik}\delta_{il}\bar\Theta^{ij}\ (2.21);\ \delta_{ik}\delta_{jl}\bar\Theta\ (2.23)"),
         matches_print=False,
         correction=correction,
@@ -372,7 +382,8 @@ def gaussian_family() -> Outcome:
     derived_local = -exp_.leading
     printed_local = printed.eq_2_31(omega, V(*XP))
     u = sp.symbols("u1 u2", real=True)
-    shifted = fam.base_kernel.subs({XP[0]: X[0] + sigma * u[0], XP[1]: X[1] + sigma * u[1]}) * sigma**2 / alpha.subs({XP[0]: X[0] + sigma * u[0], XP[1]: X[1] + sigma * u[1]})
+    to_u = {XP[0]: X[0] + sigma * u[0], XP[1]: X[1] + sigma * u[1]}
+    shifted = fam.base_kernel.subs(to_u) * sigma**2 / alpha.subs(to_u)
     symbolic = {
         "kernel (rescaling trick, h = g̃^{-1/4}) == printed (2.28)": sp.expand(fam.kernel - printed.eq_2_28(X, XP, sigma, ref, ref_p, alpha)) == 0,
         "base kernel == printed (2.27)": sp.expand(fam.base_kernel - printed.eq_2_27(X, XP, sigma, alpha)) == 0,
@@ -386,6 +397,12 @@ def gaussian_family() -> Outcome:
         "(2.31) derived local flow evaluates δl/δg at x, printed at x'": sp.expand(derived_local - printed_local) != 0
         and sp.expand(derived_local - printed_local.subs(dict(zip(XP, X)), simultaneous=True)) == 0,
     }
+    # a concrete architecture in the family: the normalised cosine network of section 2.3.2 has the
+    # frozen NTK (2.27) with ᾱ = 1 and σ = its width_sigma (flowtheory.networks)
+    cosine = get_network("cosine", 2)
+    symbolic["cosine network's frozen NTK == (2.27) with ᾱ = 1, σ = √2/σ_w"] = (
+        sp.simplify(cosine.kernel / ntk.gaussian_family(cosine.x, cosine.width_sigma, ref, 1, cosine.xp).base_kernel) == 1
+    )
     # numeric σ→0 on two curved charts (donut torus, stereographic round S²)
     sigmas = np.array([0.02, 0.03, 0.045, 0.07, 0.1])
     torus = limits.donut_torus(2, 1)

@@ -152,6 +152,8 @@ def test_component_ntk_closed_forms(d):
     for i, j, k, l in product(range(d), repeat=4):
         assert full[i, j, k, l] == delta(i, k) * delta(j, l)
         assert sym[i, j, k, l] == delta(i, k) * delta(j, l) + delta(i, l) * delta(j, k) - delta(i, j) * delta(i, k) * delta(i, l)
+    kernel = sp.Symbol("K")
+    assert all(u == kernel * v for u, v in zip(sp.flatten(ntk.component_ntk(d, "symmetric").kernel(kernel).tolist()), sp.flatten(sym.tolist())))
     # the symmetric reading differs from (2.23) exactly on the (ij, ji) off-diagonal entries
     differ = {(i, j, k, l) for i, j, k, l in product(range(d), repeat=4) if sym[i, j, k, l] != full[i, j, k, l]}
     assert differ == {(i, j, j, i) for i in range(d) for j in range(d) if i != j}
@@ -270,5 +272,6 @@ def test_dataclasses_render_latex():
     x = _coords(1)
     t = sp.Symbol("t1")
     net = ntk.MetricNetwork(sp.Matrix([[1 + t * x[0]]]), x, (t,))
-    assert net._repr_latex_().startswith("$") and "theta" in net._repr_latex_()
-    assert ntk.component_ntk(1)._repr_latex_().startswith("$")
+    assert net._repr_latex_().startswith("$") and sp.latex(net.metric) in net._repr_latex_()
+    comp = ntk.component_ntk(2, "symmetric")
+    assert sp.latex(comp.coefficients) in comp._repr_latex_()

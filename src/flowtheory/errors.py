@@ -39,3 +39,7 @@ class NonConvexError(FlowtheoryError):
 
 class UnsupportedOrderError(FlowtheoryError):
     """A functional depends on derivatives of higher order than the engine supports."""
+
+
+class NotKahlerError(FlowtheoryError):
+    """A Hermitian metric g_{a b̄} that is not Kähler: ∂_c g_{a b̄} ≠ ∂_a g_{c b̄} (dJ ≠ 0)."""

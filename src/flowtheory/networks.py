@@ -78,6 +78,10 @@ class Normal:
 
     variance: sp.Expr
 
+    @property
+    def mean(self) -> sp.Expr:
+        return sp.Integer(0)
+
     def __str__(self) -> str:
         return f"N(0, {self.variance})"
 
@@ -88,6 +92,14 @@ class Uniform:
 
     low: sp.Expr
     high: sp.Expr
+
+    @property
+    def mean(self) -> sp.Expr:
+        return (self.low + self.high) / 2
+
+    @property
+    def variance(self) -> sp.Expr:
+        return (self.high - self.low) ** 2 / 12
 
     def __str__(self) -> str:
         return f"U({self.low}, {self.high})"
@@ -129,7 +141,7 @@ def _exponential_moment(law: Law, c: sp.Expr, k: int) -> sp.Expr:
     """E[v^k exp(c v)] = d^k/dc^k E[exp(c v)], the removable singularity at c = 0 by a limit."""
     mgf = moment_generating_function(law)
     derivative = sp.diff(mgf(_C), _C, k)
-    if sp.simplify(c) == 0:
+    if isinstance(law, Uniform) and c == 0:  # (e^{c hi} - e^{c lo})/(c (hi - lo)) is 0/0 at c = 0
         return sp.limit(derivative, _C, 0)
     return derivative.subs(_C, c)
 
@@ -162,7 +174,7 @@ def expectation(expr: sp.Expr, laws: Mapping[sp.Symbol, Law]) -> sp.Expr:
             elif factor != 1:
                 raise ValueError(f"expectation: factor {factor} is not a monomial or an exponential")
         exponent = sp.expand(exponent)
-        slopes = {v: sp.diff(exponent, v) for v in rvs}
+        slopes = {v: sp.expand(sp.diff(exponent, v)) for v in rvs}  # expanded: a zero slope is literally 0
         if any(slope.free_symbols & set(rvs) for slope in slopes.values()):
             raise ValueError(f"expectation: exponent {exponent} is not linear in the random variables")
         rest = sp.expand(exponent - sum(slopes[v] * v for v in rvs))
@@ -265,15 +277,13 @@ class NetworkSpec:
         Raises:
             InvalidParameterError: ``sigma_w`` or ``sigma_b`` is still symbolic.
         """
-        from flowtheory.bridge import to_jax
-
         free = self.kernel.free_symbols - set(self.x) - set(self.xp)
         if free:
             raise InvalidParameterError(
                 f"kernel_jax needs numeric parameters; symbolic: {sorted(map(str, free))} "
                 "(pass sigma_w/sigma_b to get_network)"
             )
-        return to_jax(self.kernel, self.x + self.xp)
+        return _compile(self.kernel, self.x + self.xp)
 
     def _repr_latex_(self) -> str:
         lines = [self.description, f"$$\\bar\\Theta(x,x') = {sp.latex(self.kernel)}$$"]
@@ -282,6 +292,13 @@ class NetworkSpec:
         if self.width_sigma is not None:
             lines.append(f"$$\\sigma = {sp.latex(self.width_sigma)}$$")
         return "\n".join(lines)
+
+
+@functools.lru_cache(maxsize=64)
+def _compile(expr: sp.Expr, args: tuple[sp.Symbol, ...]):
+    from flowtheory.bridge import to_jax
+
+    return to_jax(expr, args)
 
 
 # --------------------------------------------------------------------------------------------
@@ -446,9 +463,10 @@ def relu_kernels(dim: int) -> tuple[sp.Expr, sp.Expr, tuple[sp.Expr, sp.Expr, sp
             degree = {h: None, hp: None}
             v_power = sp.Integer(1)
             for factor in sp.Mul.make_args(dependent):
-                if factor == sp.Max(0, h) or factor == sp.Max(0, hp):
-                    degree[factor.args[-1] if factor.args[-1] in (h, hp) else factor.args[0]] = 1
-                elif isinstance(factor, sp.Heaviside):
+                if factor in (sp.Max(0, h), sp.Max(0, hp)):  # relu(h) = h_+^1
+                    (which,) = set(factor.args) & {h, hp}
+                    degree[which] = 1
+                elif isinstance(factor, sp.Heaviside):  # relu'(h) = h_+^0
                     degree[factor.args[0]] = 0
                 elif factor.free_symbols <= {v}:
                     v_power *= factor

@@ -20,8 +20,9 @@ Perelman flow (2.40)–(2.41).
 
 Simplification: the core never calls ``simplify`` on the caller's behalf.  Results are the
 expressions produced by differentiation and sympy's automatic evaluation; the only canonicalisation
-is structural (an off-diagonal entry of a diagonal metric is the exact zero, so the inverse of a
-diagonal metric is the entrywise reciprocal and no spurious ``0/det`` terms appear).  Each function
+is structural: the inverse of a diagonal metric is the entrywise reciprocal, and otherwise
+``g^{kl} = adj(g)_{kl} / det g`` with the one division by ``det g`` taken out of each sum over
+``l`` (so a Christoffel symbol is one quotient and its derivatives do not repeat ``det g``).  Each function
 accepts ``simplify=``: ``False`` (default), ``True`` (``sympy.simplify`` on every component) or a
 callable ``Expr -> Expr`` (e.g. ``sympy.cancel``, ``sympy.trigsimp``).  A simplifier given to a
 derived quantity is applied to the intermediate quantities too (Γ before it is differentiated),
@@ -201,31 +202,54 @@ def check_metric(
 
 
 @functools.lru_cache(maxsize=128)
+def _adjugate_and_det(g: sp.ImmutableMatrix) -> tuple[sp.ImmutableMatrix, sp.Expr]:
+    """``(adj g, det g)``; for a diagonal metric ``(diag(1/g_ii) det g, det g)`` is not formed."""
+    return sp.ImmutableMatrix(g.adjugate(method="berkowitz")), g.det(method="berkowitz")
+
+
+@functools.lru_cache(maxsize=128)
 def _inverse(g: sp.ImmutableMatrix, simp) -> sp.ImmutableMatrix:
     n = g.rows
     if g.is_diagonal():
         inv = sp.diag(*[sp.Integer(1) / g[i, i] for i in range(n)])
     else:
-        inv = g.adjugate() / g.det(method="berkowitz")
+        adj, det = _adjugate_and_det(g)
+        inv = adj / det
     return sp.ImmutableMatrix(n, n, lambda i, j: _apply(inv[i, j], simp))
+
+
+def _trace_with_inverse(g: sp.ImmutableMatrix, m, simp) -> sp.Expr:
+    """``g^{ij} m_ij`` for a symmetric ``m``; non-diagonal ``g``: ``(Σ adj(g)_ij m_ij) / det g``."""
+    n = g.rows
+    if g.is_diagonal():
+        return _apply(sp.Add(*[m[i, i] / g[i, i] for i in range(n)]), simp)
+    if simp is not None:
+        ginv = _inverse(g, simp)
+        return _apply(sp.Add(*[ginv[i, j] * m[i, j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
+    adj, det = _adjugate_and_det(g)
+    return sp.Add(*[adj[i, j] * m[i, j] for i in range(n) for j in range(n) if adj[i, j] != 0]) / det
 
 
 @functools.lru_cache(maxsize=128)
 def _christoffel(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableDenseNDimArray:
     n = len(coords)
-    ginv = _inverse(g, simp)
     dg = [[[sp.diff(g[i, j], x) for x in coords] for j in range(n)] for i in range(n)]  # dg[i][j][l] = ∂_l g_ij
     # Γ_{l,ij} (first kind), then raise l.
     first = [
         [[(dg[j][l][i] + dg[i][l][j] - dg[i][j][l]) / 2 for j in range(n)] for i in range(n)] for l in range(n)
     ]
-    gamma = [
-        [
-            [_apply(sp.Add(*[ginv[k, l] * first[l][i][j] for l in range(n) if ginv[k, l] != 0]), simp) for j in range(n)]
-            for i in range(n)
-        ]
-        for k in range(n)
-    ]
+    if g.is_diagonal():
+        def raised(k, i, j):
+            return first[k][i][j] / g[k, k]
+    else:
+        # g^{kl} = adj(g)_{kl} / det g with the one division taken out of the sum: a component is
+        # (Σ_l adj_kl Γ_{l,ij}) / det g, which keeps derivatives of Γ from repeating det g.
+        adj, det = _adjugate_and_det(g)
+
+        def raised(k, i, j):
+            return sp.Add(*[adj[k, l] * first[l][i][j] for l in range(n) if adj[k, l] != 0]) / det
+
+    gamma = [[[_apply(raised(k, i, j), simp) for j in range(n)] for i in range(n)] for k in range(n)]
     return sp.ImmutableDenseNDimArray(gamma, (n, n, n))
 
 
@@ -277,10 +301,7 @@ def _ricci(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableMatrix:
 
 @functools.lru_cache(maxsize=128)
 def _scalar(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.Expr:
-    n = len(coords)
-    ginv = _inverse(g, simp)
-    ric = _ricci(g, coords, simp)
-    return _apply(sp.Add(*[ginv[i, j] * ric[i, j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
+    return _trace_with_inverse(g, _ricci(g, coords, simp), simp)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -392,22 +413,15 @@ def laplacian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simp
     Equal to ``(1/√g) ∂_i(√g g^{ij} ∂_j f)``; on the unit S², ``Δ cos θ = −2 cos θ``.
     """
     g, coords = _prepare(g, coords)
-    simp = _simplifier(simplify)
-    n = len(coords)
-    ginv = _inverse(g, simp)
-    hess = hessian(f, g, coords, simplify=simplify)
-    return _apply(sp.Add(*[ginv[i, j] * hess[i, j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
+    return _trace_with_inverse(g, hessian(f, g, coords, simplify=simplify), _simplifier(simplify))
 
 
 def grad_norm_sq(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
     """``|∇f|² = g^{ij} ∂_i f ∂_j f`` (the ``|∇φ|²`` of the Perelman functional (2.41))."""
     g, coords = _prepare(g, coords)
-    simp = _simplifier(simplify)
-    n = len(coords)
-    ginv = _inverse(g, simp)
     f = sp.sympify(f)
-    df = [sp.diff(f, x) for x in coords]
-    return _apply(sp.Add(*[ginv[i, j] * df[i] * df[j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
+    df = sp.Matrix([sp.diff(f, x) for x in coords])
+    return _trace_with_inverse(g, df * df.T, _simplifier(simplify))
 
 
 def volume_density(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:

@@ -292,23 +292,44 @@ def _check_order(density: sp.Expr, jet: JetSpace, max_order: int) -> None:
         )
 
 
-def euler_operator(density: sp.Expr, name: str, jet: JetSpace, *, max_order: int = DEFAULT_MAX_ORDER) -> sp.Expr:
+def euler_operator(
+    density: sp.Expr, name: str, jet: JetSpace, *, weight: sp.Expr | None = None, max_order: int = DEFAULT_MAX_ORDER
+) -> sp.Expr:
     r"""The Euler operator :math:`\mathcal{E}_u(\mathcal{L}) = \sum_\alpha (-D)^\alpha\,\partial\mathcal{L}/\partial u_\alpha`.
 
     ``density`` is in jet form (see :class:`JetSpace`); the result is in jet form, of order up
     to twice that of ``density``.  :math:`\delta E = \int \mathcal{E}_u(\mathcal{L})\,\delta u\,\mathrm{d}^nx`.
+
+    With a ``weight`` :math:`\rho` (a measure density such as :math:`e^{-\phi}\sqrt{\det g}`),
+    ``density`` is the integrand :math:`L` per unit :math:`\rho` and the result is
+    :math:`\mathcal{E}_u(\rho L)/\rho`, computed without ever forming :math:`\rho L`: with
+    :math:`\lambda_i = D_i\ln\rho`, :math:`(-D)^\alpha(\rho P)/\rho = (-D^\rho)^\alpha P`,
+    :math:`D^\rho_i P = D_i P + \lambda_i P`.  For a rational :math:`L` and a weight whose logarithm
+    has rational derivatives the result is rational in the jets (no radicals or exponentials left).
     """
     density = sp.sympify(density)
     _check_order(density, jet, max_order)
+    if weight is not None:
+        weight = sp.sympify(weight)
+        _check_order(weight, jet, max_order)
+        log_w = sp.expand_log(sp.log(weight), force=True)
+        lam = [sp.cancel(jet.total_derivative(log_w, c)) for c in jet.coords]
+    symbols = set(jet.jet_symbols_of(density))
+    if weight is not None:
+        symbols |= set(jet.jet_symbols_of(weight))
     total = sp.Integer(0)
-    for s in jet.jet_symbols_of(density):
+    for s in sorted(symbols, key=str):
         field_name, orders = jet.decode(s)
         if field_name != name:
             continue
         term = sp.diff(density, s)
+        if weight is not None:
+            term = sp.cancel(term + density * sp.diff(log_w, s))
         for axis, k in enumerate(orders):
             for _ in range(k):
-                term = -jet.total_derivative(term, jet.coords[axis])
+                step = jet.total_derivative(term, jet.coords[axis])
+                term = -(step + lam[axis] * term) if weight is not None else -step
+                term = sp.cancel(term) if weight is not None else term
         total += term
     return total
 

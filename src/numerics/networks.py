@@ -287,7 +287,11 @@ class MLP:
 
 
 def relu(d_in: int, width: int, sigma_w: float = 1.0, sigma_b: float = 1.0) -> MLP:
-    """The one-hidden-layer scalar ReLU network ``"relu"`` (all parameters trainable)."""
+    """The one-hidden-layer scalar ReLU network ``"relu"`` (all parameters trainable).
+
+    The symbolic spec's parameter groups ``W, b, v, c`` are ``params["W"][0]``, ``params["b"][0]``,
+    ``params["W"][1][:, 0]`` and ``params["b"][1][0]`` here.
+    """
     return MLP(d_in=d_in, hidden=(width,), out_shape=(), sigma_w=sigma_w, sigma_b=sigma_b)
 
 

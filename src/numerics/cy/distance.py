@@ -199,9 +199,9 @@ def fs_distance_matrix(
 
 
 @partial(jax.jit, static_argnames=("block",))
-def _max_overlap_blocks(xq, x, xj, block: int):
-    """Row maxima of ``c^2 = |u_a^dagger u_b|^2`` over ``b != a``, for query rows ``xq`` (the sample
-    padded to a multiple of ``block``), from real embeddings.
+def _max_overlap_blocks(xq, x, xj, offset, block: int):
+    """Row maxima of ``c^2 = |u_a^dagger u_b|^2`` over ``b != a``, for the query rows ``xq`` (a chunk
+    of whole blocks of the padded sample, starting at row ``offset``), from real embeddings.
 
     ``x = [Re u, Im u]`` and ``xj = [-Im u, Re u]``, so ``Re(u_a^dagger u_b) = x_a . x_b`` and
     ``Im(u_a^dagger u_b) = x_a . xj_b``: one ``(block, 2n) @ (2n, 2N)`` product per block.
@@ -214,7 +214,7 @@ def _max_overlap_blocks(xq, x, xj, block: int):
         q = jax.lax.dynamic_slice_in_dim(xq, i * block, block)
         g = q @ both
         c2 = g[:, :n_pts] ** 2 + g[:, n_pts:] ** 2
-        own = i * block + jnp.arange(block)
+        own = offset + i * block + jnp.arange(block)
         c2 = jnp.where(own[:, None] == jnp.arange(n_pts)[None, :], -1.0, c2)
         return jnp.max(c2, axis=1)
 
@@ -234,6 +234,10 @@ def _exact_nn_blocks(z_all, rows, block: int):
         return jnp.min(d, axis=1)
 
     return jax.lax.map(one_block, idx).reshape(-1)
+
+
+#: The row scan of :func:`nearest_neighbour_distances` runs in about this many compiled calls.
+PROGRESS_CHUNKS = 16
 
 
 def nearest_neighbour_distances(
@@ -258,8 +262,7 @@ def nearest_neighbour_distances(
         threshold: as in :func:`fs_distance`.
         block: rows per step (memory ``~ 3 * 8 * 2N * block`` bytes).
         refine_below: distance below which a row is recomputed exactly.
-        progress: show a progress bar (the scan itself runs as one compiled call; the bar marks
-            the coarse and the refinement pass).
+        progress: show a progress bar (the scan runs in :data:`PROGRESS_CHUNKS` compiled calls).
 
     Returns:
         ``(N,)`` float64 nearest-neighbour distances.
@@ -279,14 +282,21 @@ def nearest_neighbour_distances(
     u = z / np.linalg.norm(z, axis=1, keepdims=True)
     x = np.concatenate([u.real, u.imag], axis=1)
     xj = np.concatenate([-u.imag, u.real], axis=1)
-    pad = (-n_pts) % block
-    # Padded query rows repeat row 0 with an out-of-range own index; their results are dropped.
+    # Query rows go in chunks of whole blocks (one compiled call per chunk, for the progress bar);
+    # padded rows repeat row 0 with an out-of-range own index, and their results are dropped.
+    n_blocks = -(-n_pts // block)
+    chunk = block * -(-n_blocks // PROGRESS_CHUNKS)
+    pad = (-n_pts) % chunk
     xq = np.concatenate([x, np.repeat(x[:1], pad, axis=0)]) if pad else x
-    with progress_bar("nearest neighbours", total=2, enabled=progress) as advance:
-        c2max = np.asarray(_max_overlap_blocks(jnp.asarray(xq), jnp.asarray(x), jnp.asarray(xj), block))[:n_pts]
+    xj_dev, x_dev = jnp.asarray(xj), jnp.asarray(x)
+    c2max = np.empty(xq.shape[0])
+    with progress_bar("nearest neighbours", total=xq.shape[0] // chunk + 1, enabled=progress) as advance:
+        for start in range(0, xq.shape[0], chunk):
+            c2max[start : start + chunk] = np.asarray(_max_overlap_blocks(jnp.asarray(xq[start : start + chunk]), x_dev, xj_dev, start, block))
+            advance()
+        c2max = c2max[:n_pts]
         c2max = np.clip(c2max, 0.0, 1.0)
         d = np.arctan2(np.sqrt(1.0 - c2max), np.sqrt(c2max))
-        advance()
         close = np.flatnonzero(d <= refine_below)
         if close.size:
             b2 = min(64, close.size)

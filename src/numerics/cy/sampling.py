@@ -36,16 +36,21 @@ from jaxtyping import Array, Complex, Int
 from flowtheory.errors import InvalidParameterError
 from numerics.cy.hypersurface import Hypersurface
 
-#: Aberth–Ehrlich iterations (cubic convergence from the circle start; 14 suffice for d <= 6).
-ABERTH_ITERATIONS = 14
+#: Aberth–Ehrlich iterations on every line (cubic convergence once close; from the circle start
+#: about 0.3% of the roots of random quintic lines need more than 10) ...
+ABERTH_ITERATIONS = 10
+#: ... and further iterations on the 1/RESCUE_FRACTION least-converged lines of each block.
+RESCUE_ITERATIONS = 40
+RESCUE_FRACTION = 32
 #: Newton steps on the true polynomial p(a + t b) after Aberth.
 NEWTON_STEPS = 1
 #: A line is accepted when every root's residual |p(z)|/|z|^d is below this ...
 ACCEPT_TOLERANCE = 1e-10
 #: ... and its roots are pairwise at chordal distance above this (no double root).
 DISTINCT_ROOTS = 1e-7
-#: Lines solved per compiled call (bounds memory; the sample is built from such blocks).
-BLOCK_LINES = 1 << 15
+#: Lines solved per compiled call: the sample is built from blocks of these sizes (bounds memory
+#: and the number of compilations).
+BLOCK_SIZES = (256, 4096, 32768)
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def sample_points(surface: Hypersurface, n: int, key: Array, *, progress: bool =
     with progress_bar(f"sampling {surface.name}", total=lines_needed, enabled=progress) as advance:
         block = 0
         while have < lines_needed:
-            size = min(BLOCK_LINES, _bucket(lines_needed - have))
+            size = _bucket(lines_needed - have)
             points, ok = _sample_block(surface, jax.random.fold_in(key, block), size)
             ok = np.asarray(ok)
             good = np.asarray(points)[ok]
@@ -169,8 +174,9 @@ def sample_in_chart(
 
 
 def _bucket(lines: int) -> int:
-    """Round a line count up to a power of two (>= 64) so few block shapes get compiled."""
-    return max(64, 1 << math.ceil(math.log2(lines)))
+    """The largest of :data:`BLOCK_SIZES` not above ``lines`` (the smallest if none): three compiled
+    shapes per hypersurface type, at most ``BLOCK_SIZES[0]`` lines wasted per sample."""
+    return max([BLOCK_SIZES[0]] + [size for size in BLOCK_SIZES if size <= lines])
 
 
 def _unit_sphere(key: Array, shape: tuple[int, ...]) -> Complex[Array, "*shape"]:
@@ -218,17 +224,19 @@ def _horner(coeffs: Complex[Array, "L d+1"], t: Complex[Array, "L r"]) -> tuple[
     return q, dq
 
 
-def aberth_roots(coeffs: Complex[Array, "L d+1"], iterations: int = ABERTH_ITERATIONS) -> Complex[Array, "L d"]:
+def aberth_roots(coeffs: Complex[Array, "L d+1"], iterations: int = ABERTH_ITERATIONS, start: Complex[Array, "L d"] | None = None) -> Complex[Array, "L d"]:
     """All roots of each polynomial ``sum_k c_k t^k`` by Aberth–Ehrlich iterations (vectorised).
 
-    Start: ``d`` points on the circle of radius ``|c_0/c_d|^(1/d)`` (the geometric mean of the root
-    moduli), rotated off the real axis.  Update :math:`t_k \\leftarrow t_k - N_k/(1 - N_k
-    \\sum_{j\\ne k} (t_k - t_j)^{-1})` with the Newton correction :math:`N_k = q(t_k)/q'(t_k)`.
+    Start (unless ``start`` is given): ``d`` points on the circle of radius ``|c_0/c_d|^(1/d)`` (the
+    geometric mean of the root moduli), rotated off the real axis.  Update :math:`t_k \leftarrow
+    t_k - N_k/(1 - N_k \sum_{j\ne k} (t_k - t_j)^{-1})` with the Newton correction
+    :math:`N_k = q(t_k)/q'(t_k)` (Aberth, Math. Comp. 27 (1973) 339).
     """
     d = coeffs.shape[-1] - 1
-    radius = jnp.abs(coeffs[..., :1] / coeffs[..., d:]) ** (1.0 / d)
-    angles = 2 * jnp.pi * (jnp.arange(d) + 0.25) / d + 0.4
-    t0 = radius * jnp.exp(1j * angles)
+    if start is None:
+        radius = jnp.abs(coeffs[..., :1] / coeffs[..., d:]) ** (1.0 / d)
+        angles = 2 * jnp.pi * (jnp.arange(d) + 0.25) / d + 0.4
+        start = radius * jnp.exp(1j * angles)
     off_diagonal = 1.0 - jnp.eye(d)
 
     def step(_, t):
@@ -238,7 +246,22 @@ def aberth_roots(coeffs: Complex[Array, "L d+1"], iterations: int = ABERTH_ITERA
         repulsion = jnp.sum(off_diagonal / diff, axis=-1)
         return t - newton / (1.0 - newton * repulsion)
 
-    return jax.lax.fori_loop(0, iterations, step, t0)
+    return jax.lax.fori_loop(0, iterations, step, start)
+
+
+def _aberth_with_rescue(coeffs: Complex[Array, "L d+1"]) -> Complex[Array, "L d"]:
+    """Aberth on all lines for :data:`ABERTH_ITERATIONS`, then :data:`RESCUE_ITERATIONS` more on the
+    ``L / RESCUE_FRACTION`` lines whose roots are least converged (largest Newton step relative to
+    ``1 + |t|``): the slow lines get the iterations, not every line."""
+    t = aberth_roots(coeffs)
+    n_lines = t.shape[0]
+    n_rescue = max(1, n_lines // RESCUE_FRACTION)
+    q, dq = _horner(coeffs, t)
+    score = jnp.max(jnp.abs(q / dq) / (1.0 + jnp.abs(t)), axis=-1)
+    score = jnp.where(jnp.isfinite(score), score, jnp.inf)
+    _, worst = jax.lax.top_k(score, n_rescue)
+    rescued = aberth_roots(coeffs[worst], RESCUE_ITERATIONS, start=t[worst])
+    return t.at[worst].set(rescued)
 
 
 @partial(jax.jit, static_argnums=2)
@@ -260,7 +283,7 @@ def solve_lines(surface: Hypersurface, a: Complex[Array, "L m"], b: Complex[Arra
     a = a / jnp.linalg.norm(a, axis=-1, keepdims=True)
     b = b - jnp.sum(jnp.conj(a) * b, axis=-1, keepdims=True) * a  # a ⟂ b: |a + t b|^2 = 1 + |t|^2
     b = b / jnp.linalg.norm(b, axis=-1, keepdims=True)
-    t = aberth_roots(line_coefficients(surface, a, b))
+    t = _aberth_with_rescue(line_coefficients(surface, a, b))
     z = a[:, None, :] + t[..., None] * b[:, None, :]
     for _ in range(NEWTON_STEPS):
         slope = jnp.sum(surface.dp(z) * b[:, None, :], axis=-1)
