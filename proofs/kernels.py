@@ -29,6 +29,8 @@ import sympy as sp
 from flowtheory.networks import (
     SIGMA_B,
     SIGMA_W,
+    Normal,
+    Uniform,
     cosine_kernel_unnormalised,
     expectation,
     gauss_net_parts,
@@ -36,8 +38,6 @@ from flowtheory.networks import (
     input_symbols,
     normalise_gaussian,
     relu_kernels,
-    Normal,
-    Uniform,
 )
 from flowtheory.printed import ntk as printed
 from flowtheory.proof import Check, Outcome, proof
@@ -85,7 +85,8 @@ def _evaluate(expr: sp.Expr, x, xp, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.array([float(fn(*a, *b)) for a, b in zip(X, Y)])
 
 
-def _uniform_weights(key, dim: int, sigma_w: float):
+def _cosine_unit_parameters(key, dim: int, sigma_w: float) -> tuple[np.ndarray, np.ndarray]:
+    """N_SAMPLES draws of one cosine unit's (w, b): w ~ N(0, σ_w²/d) per component, b ~ U(−π, π)."""
     import jax
 
     kw, kb = jax.random.split(key)
@@ -148,7 +149,7 @@ def cosine_rff() -> Outcome:
     d, sigma_w = 3, 1.7
     x, xp = input_symbols(d)
     X, Y = _pairs(d, 6, 0.8, seed=11)
-    w, b = _uniform_weights(jax.random.PRNGKey(1), d, sigma_w)
+    w, b = _cosine_unit_parameters(jax.random.PRNGKey(1), d, sigma_w)
     products = np.cos(w @ X.T + b[:, None]) * np.cos(w @ Y.T + b[:, None])
     exact = _evaluate(cosine_kernel_unnormalised(d, False).subs(SIGMA_W, sp.Rational("1.7")), x, xp, X, Y)
     return Outcome(
@@ -186,8 +187,8 @@ def cosine_literal() -> Outcome:
     a = sp.symbols(f"a1:{n + 1}", real=True)
     bs = sp.symbols(f"b1:{n + 1}", real=True)
     w = sp.Matrix(n, d, lambda i, j: sp.Symbol(f"w{i + 1}{j + 1}", real=True))
-    phi = lambda pt: printed.eq_2_32(pt, a, w, bs, A)  # noqa: E731
-    finite_ntk = sp.expand(sp.Add(*[sp.diff(phi(x), ak) * sp.diff(phi(xp), ak) for ak in a]))
+    phi_x, phi_xp = printed.eq_2_32(x, a, w, bs, A), printed.eq_2_32(xp, a, w, bs, A)
+    finite_ntk = sp.expand(sp.Add(*[sp.diff(phi_x, ak) * sp.diff(phi_xp, ak) for ak in a]))
     printed_ntk = sp.expand(printed.eq_2_33(x, xp, w, bs, A))
     cross = sp.expand(A**2 / n * sp.Add(*[
         sp.cos(w[k, j] * x[j] + bs[k]) * sp.cos(w[k, l] * xp[l] + bs[k]) for k in range(n) for j in range(d) for l in range(d) if j != l
@@ -215,8 +216,10 @@ def cosine_literal() -> Outcome:
 
     sigma_w = 2.0
     X, Y = _pairs(d, 6, 0.7, seed=12)
-    wv, bv = _uniform_weights(jax.random.PRNGKey(2), d, sigma_w)
-    feature = lambda P: np.cos(wv[:, None, :] * P[None, :, :] + bv[:, None, None]).sum(axis=-1)  # noqa: E731
+    wv, bv = _cosine_unit_parameters(jax.random.PRNGKey(2), d, sigma_w)
+    def feature(P):  # Σ_j cos(w_j x_j + b) per draw and point: (N_SAMPLES, n_pairs)
+        return np.cos(wv[:, None, :] * P[None, :, :] + bv[:, None, None]).sum(axis=-1)
+
     products = feature(X) * feature(Y)
     exact = _evaluate(cosine_kernel_unnormalised(d, True).subs(SIGMA_W, 2), x, xp, X, Y)
     return Outcome(
@@ -344,7 +347,8 @@ NEAR_DIAGONAL = (1e-3, 1e-5, 1e-7)
     equations=("2.9",),
 )
 def relu_nt() -> Outcome:
-    r"""Random inputs and x' = x are compared with neural-tangents at 1e-12 relative.  Nearly parallel
+    r"""Random inputs and x' = x are compared with neural-tangents at 1e-12 on the scale
+    √(Θ(x,x)Θ(x',x')) (the kernel changes sign, so |Θ(x,x')| itself is no scale).  Nearly parallel
     inputs x' = (1 + ε)x are compared with 30-digit sympy instead: there neural-tangents' ``arccos``
     of a rounded cosine loses digits (relative error ~ 1e-16/√ε), while the derived kernel enters the
     angle as atan2(√det K, K12) with det K a manifest sum of squares and stays at rounding level."""
@@ -367,8 +371,10 @@ def relu_nt() -> Outcome:
         for label, expr, ref in (("NTK", spec.kernel, reference.ntk), ("NNGP", spec.nngp, reference.nngp)):
             fn = to_jax(expr, spec.x + spec.xp).fn
             ours = jax.vmap(lambda a: jax.vmap(lambda b: fn(*a, *b))(jnp.asarray(Y)))(jnp.asarray(X))
-            rel = float(np.max(np.abs(np.asarray(ours) - np.asarray(ref)) / np.abs(np.asarray(ref))))
-            checks.append(Check(f"{label} vs neural-tangents kernel_fn, σ_w={sigma_w}, σ_b={sigma_b}, d={d}: max rel. error", rel, 1e-12))
+            diag_x, diag_y = (jax.vmap(lambda a: fn(*a, *a))(jnp.asarray(P)) for P in (X, Y))
+            scale = np.sqrt(np.outer(diag_x, diag_y))  # bounds |Θ(x,x')| (Cauchy–Schwarz)
+            err = float(np.max(np.abs(np.asarray(ours) - np.asarray(ref)) / scale))
+            checks.append(Check(f"{label} vs neural-tangents kernel_fn, σ_w={sigma_w}, σ_b={sigma_b}, d={d}: max |Δ|/√(Θ(x,x)Θ(x',x'))", err, 1e-12))
         if d == 3:
             fn = spec.kernel_jax()
             worst = 0.0

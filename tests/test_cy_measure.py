@@ -14,8 +14,8 @@ import pytest
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError, OffManifoldError
 from numerics.cy.hypersurface import fermat_cubic, fermat_quartic, fermat_quintic, quintic_family
-from numerics.cy.measure import FS_SCALE, _point_data, eta, fs_sigma, fs_volume, point_data, sigma_measure
-from numerics.cy.patches import chart, default_eliminated, default_patch
+from numerics.cy.measure import FS_SCALE, _point_data, eta, fs_metric, fs_sigma, fs_volume, point_data, sigma_measure
+from numerics.cy.patches import chart, default_eliminated, default_patch, embedding_jacobian, free_indices
 from numerics.cy.sampling import sample_points
 
 Z = 4.5
@@ -65,17 +65,17 @@ def test_chart_jacobian_is_tangent_and_matches_finite_differences(key):
     surface = quintic_family(0.4 + 0.1j)
     z = sample_points(surface, 50, key).points
     c = chart(surface, z)
-    jac = np.asarray(c.jacobian)
+    jac = np.asarray(embedding_jacobian(c))
     # rows are tangent to X (dp . dz/dx^a = 0) and dz_k/dx^a = delta on the local coordinates
     assert np.max(np.abs(np.einsum("nam,nm->na", jac, np.asarray(c.dp)))) < 1e-12 * np.max(np.abs(c.dp))
-    np.testing.assert_array_equal(np.take_along_axis(jac, np.asarray(c.free)[:, None, :], axis=-1), np.broadcast_to(np.eye(3), (50, 3, 3)))
+    np.testing.assert_array_equal(np.take_along_axis(jac, np.asarray(free_indices(c))[:, None, :], axis=-1), np.broadcast_to(np.eye(3), (50, 3, 3)))
     # dz_j/dx^a against a central difference of the implicit function (Newton-solved)
     h = 1e-6
     for a in range(3):
-        shift = h * jax.nn.one_hot(c.free[:, a], 5)
+        shift = h * jax.nn.one_hot(free_indices(c)[:, a], 5)
         z_j = [_solve_eliminated(surface, c.z + s * shift, c.eliminated) for s in (1.0, -1.0)]
         fd = (z_j[0] - z_j[1]) / (2 * h)
-        exact = jnp.take_along_axis(c.jacobian[:, a, :], c.eliminated[:, None], axis=-1)[:, 0]
+        exact = jnp.take_along_axis(embedding_jacobian(c)[:, a, :], c.eliminated[:, None], axis=-1)[:, 0]
         np.testing.assert_allclose(fd, exact, rtol=1e-6, atol=1e-8)
 
 
@@ -108,14 +108,14 @@ def test_fs_pullback_is_the_hessian_of_the_potential(key):
         # d_a dbar_b = (1/4)(d_ua - i d_va)(d_ub + i d_vb)
         return 0.25 * (hess[:3, :3] + hess[3:, 3:] + 1j * (hess[:3, 3:] - hess[3:, :3]))
 
-    g = jax.vmap(metric)(c.free, c.eliminated, c.z)
-    np.testing.assert_allclose(g, data.g_fs, rtol=1e-9, atol=1e-12)
+    g = jax.vmap(metric)(free_indices(c), c.eliminated, c.z)
+    np.testing.assert_allclose(g, fs_metric(c), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("surface", [fermat_cubic(), fermat_quartic(), quintic_family(0.5j)], ids=lambda s: s.name)
 def test_metrics_hermitian_positive_definite_weights_positive(surface, key):
     data = point_data(surface, sample_points(surface, 20_000, key).points)
-    g = np.asarray(data.g_fs)
+    g = np.asarray(fs_metric(data.chart))
     np.testing.assert_allclose(g, np.conj(np.swapaxes(g, -1, -2)), rtol=0, atol=1e-15 * np.max(np.abs(g)))
     assert np.min(np.linalg.eigvalsh(g)) > 0
     np.testing.assert_allclose(data.det_fs, np.linalg.det(g).real, rtol=1e-10)
@@ -137,14 +137,16 @@ def test_chart_change_is_covariant(key):
     ratio_b = b.det_fs / b.omega2
     np.testing.assert_allclose(ratio_a, ratio_b, rtol=1e-9)
     # M_ab = d x_B^b / d x_A^a = sum_mu J^A_{a mu} d(z_k/z_i)/dz_mu with (i, k) = B's patch and free index
-    za, jac_a = a.chart.z, a.chart.jacobian
+    za, jac_a = a.chart.z, embedding_jacobian(a.chart)
+    free_b = free_indices(b.chart)
     zi = jnp.take_along_axis(za, patch_b[:, None], axis=-1)
-    zk = jnp.take_along_axis(za, b.chart.free, axis=-1)
-    jac_k = jnp.take_along_axis(jac_a, jnp.broadcast_to(b.chart.free[:, None, :], jac_a.shape[:2] + (3,)), axis=-1)
+    zk = jnp.take_along_axis(za, free_b, axis=-1)
+    jac_k = jnp.take_along_axis(jac_a, jnp.broadcast_to(free_b[:, None, :], jac_a.shape[:2] + (3,)), axis=-1)
     jac_i = jnp.take_along_axis(jac_a, jnp.broadcast_to(patch_b[:, None, None], jac_a.shape[:2] + (1,)), axis=-1)
     m = jac_k / zi[:, None, :] - jac_i * zk[:, None, :] / zi[:, None, :] ** 2
-    transformed = jnp.einsum("nab,nbc,ndc->nad", m, b.g_fs, jnp.conj(m))
-    np.testing.assert_allclose(transformed, a.g_fs, rtol=1e-8, atol=1e-10 * float(jnp.max(jnp.abs(a.g_fs))))
+    g_a = fs_metric(a.chart)
+    transformed = jnp.einsum("nab,nbc,ndc->nad", m, fs_metric(b.chart), jnp.conj(m))
+    np.testing.assert_allclose(transformed, g_a, rtol=1e-8, atol=1e-10 * float(jnp.max(jnp.abs(g_a))))
 
 
 def test_flat_torus_has_sigma_zero_and_fs_does_not(key):

@@ -27,7 +27,9 @@ from flowtheory.networks import (
     homogeneous_pair_moment,
 )
 
-BRIDGE_TOLERANCE = 1e-12  # float64 JAX vs 30-digit sympy, kernels of order <= 10
+# float64 JAX vs 30-digit sympy; with σ ≤ 3 and |x_j| ≤ 2 every kernel here is below ~400 in size,
+# so this is 10–100 ulp of the largest values.
+BRIDGE_TOLERANCE = 1e-12
 DIMS = st.integers(min_value=1, max_value=4)
 SIGMAS = st.fractions(min_value=Fraction(1, 4), max_value=Fraction(3), max_denominator=20)
 
@@ -145,7 +147,7 @@ def test_gauss_net_feature_normalizer_is_root_second_moment_by_quadrature():
 # --- ReLU vs neural-tangents ------------------------------------------------------------------------
 
 
-@settings(max_examples=6)
+@settings(max_examples=5)
 @given(dim=DIMS, sigma_w=SIGMAS, sigma_b=SIGMAS, seed=st.integers(0, 2**31 - 1))
 def test_relu_ntk_and_nngp_match_neural_tangents(dim, sigma_w, sigma_b, seed):
     from neural_tangents import stax
@@ -155,9 +157,10 @@ def test_relu_ntk_and_nngp_match_neural_tangents(dim, sigma_w, sigma_b, seed):
     _, _, kernel_fn = stax.serial(stax.Dense(1, W_std=sw, b_std=sb), stax.Relu(), stax.Dense(1, W_std=sw, b_std=sb))
     points = np.random.default_rng(seed).normal(size=(7, dim))
     reference = kernel_fn(points, points, ("nngp", "ntk"))
-    np.testing.assert_allclose(_gram(spec, points), np.asarray(reference.ntk), rtol=1e-12)
-    nngp = dataclasses.replace(spec, kernel=spec.nngp)
-    np.testing.assert_allclose(_gram(nngp, points), np.asarray(reference.nngp), rtol=1e-12)
+    for ours, ref in ((spec, reference.ntk), (dataclasses.replace(spec, kernel=spec.nngp), reference.nngp)):
+        gram = _gram(ours, points)
+        scale = np.sqrt(np.outer(np.diag(gram), np.diag(gram)))  # bounds |Θ(x,x')|; Θ changes sign
+        assert np.max(np.abs(gram - np.asarray(ref)) / scale) <= 1e-12
 
 
 # --- the expectation engines -------------------------------------------------------------------------

@@ -14,12 +14,15 @@ Conventions.
 * Metric variations: :math:`\delta E = \int V^{ij}h_{ij}\,\mathrm{d}^nx`, ``V`` symmetric (sum over all
   ``i, j``); the gradient for :math:`\langle h,k\rangle_m=\int h_{ij}k^{ij}\,\mathrm{d}m` is
   :math:`G_{ij} = g_{ik}V^{kl}g_{lj}/\rho_m` (:func:`flowtheory.variation.covariant_gradient`).
-* Kähler: complex dimension ``n``, coordinates ``z_a`` and ``zbar_a`` treated as independent,
+* Kähler (:mod:`flowtheory.kahler`): complex dimension ``n``, coordinates ``z_a`` and ``zb_a``
+  treated as independent, line-element components :math:`ds^2 = g_{a\bar b}dz^a d\bar z^b` (the
+  paper's (B.2)),
   :math:`g_{a\bar b} = \partial_a\partial_{\bar b}(K_0 + \varphi)` (the paper's (B.6) without its
   :math:`i/2\pi`), :math:`R_{a\bar b} = -\partial_a\partial_{\bar b}\ln\det g` (B.3),
-  :math:`R = g^{a\bar b}R_{a\bar b}` (the *Kähler* scalar curvature, half the Riemannian one),
-  :math:`\Delta f = g^{a\bar b}\partial_a\partial_{\bar b}f` (half the Laplace–Beltrami operator),
-  :math:`|\partial f|^2 = g^{a\bar b}\partial_a f\,\partial_{\bar b}f`.  Top forms are densities in
+  :math:`R = g^{a\bar b}R_{a\bar b}` (the paper's (B.8); the Riemannian scalar curvature is 4R),
+  :math:`\Delta f = g^{a\bar b}\partial_a\partial_{\bar b}f` (the Laplace–Beltrami operator is 4Δ),
+  :math:`|\partial f|^2 = g^{a\bar b}\partial_a f\,\partial_{\bar b}f` (:math:`|\nabla f|^2_{\text{Riem}} = 4|\partial f|^2`).
+  Top forms are densities in
   :math:`\mathrm{d}^{2n}x` with :math:`\omega_\varphi^n/n! \mapsto \det g` and, for mixed products,
   :math:`\omega_1\wedge\dots\wedge\omega_n/n! \mapsto D(g_1,\dots,g_n)` (mixed discriminant); the fixed
   Calabi–Yau measure is :math:`\mu_{CY} = w\,\mathrm{d}^{2n}x` with :math:`w = \kappa|\Omega|^2`
@@ -89,7 +92,9 @@ class Functional:
         jet: the jet space of the fields.
         integrand: the covariant integrand (field form) for display, e.g. :math:`R + |\nabla\phi|^2`.
         measure_label: the integration measure in words/LaTeX for display.
-        density: the Lagrangian density in :math:`\mathrm{d}^nx` (jet form).
+        lagrangian: the integrand per unit ``weight`` (jet form, canonical ``cancel`` form).
+        weight: the density (jet form) of the integration measure in :math:`\mathrm{d}^nx`, so
+            that :math:`E = \int` ``lagrangian * weight`` :math:`\mathrm{d}^nx`.
         inner_measure: density (jet form) of the measure of the gradient's inner product.
         metric: the metric in field form (``g_ij`` for Riemannian, ``g_{a\bar b}`` for Kähler).
         slaved: name of the scalar slaved to ``fixed_measure`` (Perelman's dilaton), else ``None``.
@@ -110,7 +115,8 @@ class Functional:
     jet: JetSpace
     integrand: sp.Expr
     measure_label: str
-    density: sp.Expr
+    lagrangian: sp.Expr
+    weight: sp.Expr
     inner_measure: sp.Expr
     metric: sp.Matrix
     slaved: str | None = None
@@ -126,13 +132,20 @@ class Functional:
         return self.jet.coords
 
     @property
+    def density(self) -> sp.Expr:
+        """The Lagrangian density in :math:`\\mathrm{d}^nx` (jet form): ``lagrangian * weight``."""
+        return self.lagrangian * self.weight
+
+    @property
     def evolving_fields(self) -> tuple[str, ...]:
         return self.jet.fields
 
     def variation(self):
-        r"""The first variation density (jet form): :math:`V^{ij}` (Matrix) or :math:`\mathcal{E}_\varphi`.
+        r"""The first variation with respect to the measure ``weight`` (jet form, rational).
 
-        For a slaved scalar the metric variation is taken at fixed measure
+        :math:`V^{ij}/\rho` (Matrix) or :math:`\mathcal{E}_\varphi/\rho`, :math:`\rho` = ``weight``:
+        :math:`\delta E = \int (V^{ij}/\rho)h_{ij}\,\rho\,\mathrm{d}^nx`.  For a slaved scalar the
+        metric variation is taken at fixed measure
         (:func:`flowtheory.variation.fixed_measure_metric_variation`).
         """
         return _variation(self)
@@ -154,7 +167,7 @@ _CACHE: dict = {}
 
 
 def _cached(kind: str, f: Functional, compute: Callable[[], object]):
-    key = (kind, f.name, f.jet, f.density, f.inner_measure, f.fixed_measure, f.flow_rule, f.h1_potential)
+    key = (kind, f.name, f.jet, f.lagrangian, f.weight, f.inner_measure, f.fixed_measure, f.flow_rule, f.h1_potential)
     if key not in _CACHE:
         _CACHE[key] = compute()
     return _CACHE[key]
@@ -162,21 +175,23 @@ def _cached(kind: str, f: Functional, compute: Callable[[], object]):
 
 def _variation(f: Functional):
     def compute():
+        w = f.weight
         if f.variable == "potential":
-            return euler_operator(f.density, "phi", f.jet)
+            return euler_operator(f.lagrangian, "phi", f.jet, weight=w)
         if f.slaved is not None:
-            return fixed_measure_metric_variation(f.density, f.fixed_measure, f.slaved, f.jet)
-        return metric_variation(f.density, f.jet)
+            return fixed_measure_metric_variation(f.lagrangian, f.fixed_measure, f.slaved, f.jet, weight=w)
+        return metric_variation(f.lagrangian, f.jet, weight=w)
 
     return _cached("variation", f, compute)
 
 
 def _gradient(f: Functional):
     def compute():
+        ratio = sp.cancel(f.weight / f.inner_measure)
         V = _variation(f)
         if f.variable == "potential":
-            return V / f.inner_measure
-        return covariant_gradient(V, f.jet.to_jet(f.metric), f.inner_measure)
+            return V * ratio
+        return covariant_gradient(V, f.jet.to_jet(f.metric), 1 / ratio)
 
     return _cached("gradient", f, compute)
 
@@ -198,8 +213,8 @@ def _flow(f: Functional) -> dict[str, sp.Expr]:
             # The slaved scalar follows from d(rho_m)/dt = 0 (derived from the measure density).
             rho = f.fixed_measure
             d_phi = sp.diff(rho, f.jet.symbol(f.slaved))
-            rate = -sp.Add(*[sp.diff(rho, f.jet.symbol(name)) * out[name] for name in metric_field_names(n)]) / d_phi
-            out[f.slaved] = rate
+            rate = sp.Add(*[sp.cancel(-sp.diff(rho, f.jet.symbol(name)) / d_phi) * out[name] for name in metric_field_names(n)])
+            out[f.slaved] = sp.cancel(rate)
         return out
 
     return _cached("flow", f, compute)
@@ -239,7 +254,8 @@ def perelman(dim: int = 2) -> Functional:
         jet=jet,
         integrand=integrand,
         measure_label=r"e^{-\phi}\,dV",
-        density=jet.to_jet(integrand) * m,
+        lagrangian=sp.cancel(jet.to_jet(integrand)),
+        weight=m,
         inner_measure=m,
         metric=g,
         slaved="phi",
@@ -276,7 +292,8 @@ def einstein_hilbert_metric(dim: int = 2) -> Functional:
         jet=jet,
         integrand=R,
         measure_label="dV",
-        density=jet.to_jet(R) * vol,
+        lagrangian=sp.cancel(jet.to_jet(R)),
+        weight=vol,
         inner_measure=vol,
         metric=g,
     )
@@ -288,7 +305,7 @@ def volume(dim: int = 2) -> Functional:
     vol = jet.to_jet(riemann.volume_density(g, jet.coords))
     return Functional(
         name="volume", title="Volume", equations=(), variable="metric", jet=jet, integrand=sp.S.One,
-        measure_label="dV", density=vol, inner_measure=vol, metric=g,
+        measure_label="dV", lagrangian=sp.S.One, weight=vol, inner_measure=vol, metric=g,
     )
 
 
@@ -333,26 +350,33 @@ class KahlerSetting:
         return self.det / self.w
 
     def inverse(self) -> sp.Matrix:
-        """:math:`g^{-1}` as a matrix, so that :math:`g^{a\\bar b}X_{a\\bar b} = \\mathrm{tr}(g^{-1}X)`."""
-        return riemann.inverse_metric(self.metric)
+        """:math:`g^{a\\bar b}` indexed ``[a, b]`` (:func:`flowtheory.kahler.inverse_metric`)."""
+        from flowtheory import kahler
+
+        return kahler.inverse_metric(self.metric)
 
     def trace(self, X: sp.Matrix) -> sp.Expr:
         """:math:`g^{a\\bar b}X_{a\\bar b}`."""
-        return (self.inverse() * X).trace()
+        ginv = self.inverse()
+        return sp.Add(*[ginv[a, b] * X[a, b] for a in range(self.n) for b in range(self.n)])
 
     def ricci_form(self) -> sp.Matrix:
-        """:math:`R_{a\\bar b}` (B.3), from :func:`flowtheory.kahler.ricci_form`."""
+        """:math:`R_{a\\bar b}` (B.3), :func:`flowtheory.kahler.ricci_form`."""
         from flowtheory import kahler
 
         return kahler.ricci_form(self.metric, self.z, self.zbar)
 
     def scalar_curvature(self) -> sp.Expr:
-        """Kähler scalar curvature :math:`R = g^{a\\bar b}R_{a\\bar b}`."""
-        return self.trace(self.ricci_form())
+        """:math:`R = g^{a\\bar b}R_{a\\bar b}` (:func:`flowtheory.kahler.scalar_curvature`)."""
+        from flowtheory import kahler
+
+        return kahler.scalar_curvature(self.metric, self.z, self.zbar)
 
     def laplacian(self, f: sp.Expr) -> sp.Expr:
-        """:math:`\\Delta f = g^{a\\bar b}\\partial_a\\partial_{\\bar b} f`."""
-        return self.trace(self.ddbar(f))
+        """:math:`\\Delta f = g^{a\\bar b}\\partial_a\\partial_{\\bar b} f` (:func:`flowtheory.kahler.kahler_laplacian`)."""
+        from flowtheory import kahler
+
+        return kahler.kahler_laplacian(f, self.metric, self.z, self.zbar)
 
     def ddbar(self, f: sp.Expr) -> sp.Matrix:
         """:math:`\\partial_a\\partial_{\\bar b} f` as an ``n x n`` matrix."""
@@ -368,16 +392,14 @@ def kahler_setting(n: int = 1, K0: sp.Expr | None = None, w: sp.Expr | None = No
     """A :class:`KahlerSetting` in complex dimension ``n`` (default: flat torus, ``K0 = Σ z z̄``, ``w = 1``)."""
     if not isinstance(n, int) or n < 1 or n > 3:
         raise InvalidParameterError(f"Kähler functionals are supported in complex dimension 1..3, got {n!r}")
-    if n == 1:
-        z, zbar = (sp.Symbol("z"),), (sp.Symbol("zbar"),)
-    else:
-        z = tuple(sp.Symbol(f"z{a + 1}") for a in range(n))
-        zbar = tuple(sp.Symbol(f"zbar{a + 1}") for a in range(n))
+    from flowtheory import kahler
+
+    z, zbar = kahler.complex_coordinates("z" if n == 1 else [f"z{a + 1}" for a in range(n)])
     jet = JetSpace(z + zbar, ("phi",))
     K0 = sp.Add(*[a * b for a, b in zip(z, zbar)]) if K0 is None else sp.sympify(K0)
     w = sp.S.One if w is None else sp.sympify(w)
     phi = jet.function("phi")
-    metric = sp.Matrix(n, n, lambda a, b: sp.diff(K0 + phi, z[a], zbar[b]))
+    metric = kahler.metric_from_potential(K0 + phi, z, zbar)
     return KahlerSetting(n=n, z=z, zbar=zbar, jet=jet, K0=K0, w=w, metric=metric)
 
 
@@ -399,7 +421,7 @@ def mixed_discriminant(matrices) -> sp.Expr:
     return sp.expand(d / sp.factorial(n))
 
 
-def _potential_functional(s: KahlerSetting, *, name, title, equations, integrand, measure_label, density, **kw) -> Functional:
+def _potential_functional(s: KahlerSetting, *, name, title, equations, integrand, measure_label, lagrangian, weight, **kw) -> Functional:
     return Functional(
         name=name,
         title=title,
@@ -408,7 +430,8 @@ def _potential_functional(s: KahlerSetting, *, name, title, equations, integrand
         jet=s.jet,
         integrand=integrand,
         measure_label=measure_label,
-        density=s.jet.to_jet(density),
+        lagrangian=sp.cancel(s.jet.to_jet(lagrangian)),
+        weight=s.jet.to_jet(weight),
         inner_measure=s.jet.to_jet(s.det),
         metric=s.metric,
         **kw,
@@ -456,7 +479,8 @@ def ultralocal(n: int = 1, F: sp.Expr | None = None, eta: sp.Symbol | None = Non
         equations=("B.12", "B.13", "B.14", "B.21"),
         integrand=F,
         measure_label=r"\mu_{CY}",
-        density=Fe * s.w,
+        lagrangian=Fe,
+        weight=s.w,
         flow_rule=rule,
         h1_potential=s.jet.to_jet(-Fprime),
     )
@@ -496,7 +520,7 @@ def calabi(n: int = 1, setting: KahlerSetting | None = None) -> Functional:
     R = s.scalar_curvature()
     return _potential_functional(
         s, name="calabi", title="Calabi functional", equations=("B.7", "B.8", "B.9"), integrand=R**2,
-        measure_label=r"\omega_\varphi^n", density=R**2 * s.det,
+        measure_label=r"\omega_\varphi^n", lagrangian=R**2, weight=s.det,
     )
 
 
@@ -522,7 +546,7 @@ def mabuchi(n: int = 1, setting: KahlerSetting | None = None) -> Functional:
     density = entropy - phi * twist + Rbar / (n + 1) * phi * aubin
     return _potential_functional(
         s, name="mabuchi", title="Mabuchi K-energy", equations=("B.8", "B.9"),
-        integrand=sp.Symbol("M"), measure_label=r"d^{2n}x", density=density, parameters=(Rbar,),
+        integrand=sp.Symbol("M"), measure_label=r"d^{2n}x", lagrangian=density, weight=sp.S.One, parameters=(Rbar,),
     )
 
 
@@ -546,7 +570,7 @@ def j_functional(n: int = 1, chi: sp.Matrix | None = None, setting: KahlerSettin
     density = phi * first - c / (n + 1) * phi * aubin
     return _potential_functional(
         s, name="j", title="J-functional", equations=(), integrand=sp.Symbol("J"),
-        measure_label=r"d^{2n}x", density=density, parameters=(c,),
+        measure_label=r"d^{2n}x", lagrangian=density, weight=sp.S.One, parameters=(c,),
     )
 
 
@@ -560,39 +584,39 @@ def two_derivative(n: int = 1, setting: KahlerSetting | None = None) -> Function
     integrand = s.grad_norm_sq(s.eta)
     return _potential_functional(
         s, name="two-derivative", title="Two-derivative functional", equations=("B.15", "B.16", "B.19", "B.20"),
-        integrand=integrand, measure_label=r"\mu_{CY}", density=integrand * s.w,
+        integrand=integrand, measure_label=r"\mu_{CY}", lagrangian=integrand, weight=s.w,
     )
 
 
 def einstein_hilbert(n: int = 1, setting: KahlerSetting | None = None) -> Functional:
-    r"""(B.17) :math:`E_{EH} = -\tfrac12\int\mu_{CY}R_{\text{Riem}} = -\int\mu_{CY}R` (Kähler R), in :math:`\varphi`.
+    r"""(B.17) :math:`E_{EH} = -\tfrac12\int\mu_{CY}R_{\text{Riem}} = -2\int\mu_{CY}R` (:math:`R_{\text{Riem}} = 4R`), in :math:`\varphi`.
 
-    On a Calabi–Yau chart (:math:`\ln w` pluriharmonic) it equals :math:`\int\mu_{CY}\eta^{-2}|\partial\eta|^2`
-    up to a divergence — not :math:`E_{2\text{deriv}}` (B.15), which it matches to quadratic order at
-    :math:`\eta = 1` (proof ``func-einstein-hilbert``).
+    On a Calabi–Yau chart (:math:`\ln w` pluriharmonic) it equals :math:`2\int\mu_{CY}\eta^{-2}|\partial\eta|^2`
+    up to a divergence — not proportional to :math:`E_{2\text{deriv}}` (B.15); :math:`E_{EH} = 2E_{2\text{deriv}}`
+    only to quadratic order at :math:`\eta = 1` (proof ``func-einstein-hilbert``).
     """
     s = setting or kahler_setting(n)
     R = s.scalar_curvature()
     return _potential_functional(
         s, name="einstein-hilbert", title="Einstein-Hilbert action with the CY measure", equations=("B.17",),
-        integrand=-R, measure_label=r"\mu_{CY}", density=-R * s.w,
+        integrand=-2 * R, measure_label=r"\mu_{CY}", lagrangian=-2 * R, weight=s.w,
     )
 
 
 def perelman_eta(n: int = 1, setting: KahlerSetting | None = None) -> Functional:
     r"""Perelman's :math:`\mathcal{F}` (2.41) on Kähler metrics with dilaton :math:`\phi = \ln\eta` (B.18).
 
-    :math:`e^{-\phi}\mathrm{d}V = \mu_{CY}`, :math:`R_{\text{Riem}} = 2R`, :math:`|\nabla f|^2_{\text{Riem}} = 2|\partial f|^2`:
-    :math:`\mathcal{F} = 2\int\mu_{CY}(R + |\partial\ln\eta|^2)`, a null Lagrangian on a Calabi–Yau
+    :math:`e^{-\phi}\mathrm{d}V = \mu_{CY}`, :math:`R_{\text{Riem}} = 4R`, :math:`|\nabla f|^2_{\text{Riem}} = 4|\partial f|^2`:
+    :math:`\mathcal{F} = 4\int\mu_{CY}(R + |\partial\ln\eta|^2)`, a null Lagrangian on a Calabi–Yau
     chart (proof ``func-perelman-eta``).
     """
     s = setting or kahler_setting(n)
     R = s.scalar_curvature()
     u = sp.log(s.eta)
-    integrand = 2 * (R + s.grad_norm_sq(u))
+    integrand = 4 * (R + s.grad_norm_sq(u))
     return _potential_functional(
         s, name="perelman-eta", title="Perelman's F with dilaton ln eta", equations=("B.18",),
-        integrand=integrand, measure_label=r"\mu_{CY}", density=integrand * s.w,
+        integrand=integrand, measure_label=r"\mu_{CY}", lagrangian=integrand, weight=s.w,
     )
 
 

@@ -389,10 +389,12 @@ def cosine_kernel_unnormalised(dim: int, literal: bool) -> sp.Expr:
     w = sp.symbols(f"w1:{dim + 1}", real=True)
     b = sp.Symbol("b", real=True)
     laws = {**{wj: Normal(SIGMA_W**2 / dim) for wj in w}, b: Uniform(-sp.pi, sp.pi)}
-    if literal:
-        feature = lambda pt: sp.Add(*[sp.cos(wj * pj + b) for wj, pj in zip(w, pt)])  # noqa: E731
-    else:
-        feature = lambda pt: sp.cos(sp.Add(*[wj * pj for wj, pj in zip(w, pt)]) + b)  # noqa: E731
+
+    def feature(pt):
+        if literal:
+            return sp.Add(*[sp.cos(wj * pj + b) for wj, pj in zip(w, pt)])
+        return sp.cos(sp.Add(*[wj * pj for wj, pj in zip(w, pt)]) + b)
+
     return expectation(feature(x) * feature(xp), laws)
 
 
@@ -406,7 +408,10 @@ def gauss_net_parts(dim: int) -> tuple[sp.Expr, sp.Expr]:
     w = sp.symbols(f"w1:{dim + 1}", real=True)
     b = sp.Symbol("b", real=True)
     laws = {**{wj: Normal(SIGMA_W**2 / dim) for wj in w}, b: Normal(SIGMA_B**2)}
-    pre = lambda pt: sp.Add(*[wj * pj for wj, pj in zip(w, pt)]) + b  # noqa: E731
+
+    def pre(pt):
+        return sp.Add(*[wj * pj for wj, pj in zip(w, pt)]) + b
+
     second_moment = expectation(sp.exp(2 * pre(x)), laws)
     if not isinstance(second_moment, sp.exp):
         raise ArithmeticError(f"E[exp(2(w.x+b))] = {second_moment} is not an exponential")
@@ -433,7 +438,10 @@ def relu_kernels(dim: int) -> tuple[sp.Expr, sp.Expr, tuple[sp.Expr, sp.Expr, sp
     b, v, c = sp.symbols("b v c", real=True)
     standard = Normal(sp.Integer(1))
     first_layer = {**{wj: standard for wj in w}, b: standard}
-    pre = lambda pt: SIGMA_W / sp.sqrt(dim) * sp.Add(*[wj * pj for wj, pj in zip(w, pt)]) + SIGMA_B * b  # noqa: E731
+
+    def pre(pt):  # the pre-activation h(pt) of one hidden unit
+        return SIGMA_W / sp.sqrt(dim) * sp.Add(*[wj * pj for wj, pj in zip(w, pt)]) + SIGMA_B * b
+
     k11, k22, k12 = (expectation(pre(p) * pre(q), first_layer) for p, q in ((x, x), (xp, xp), (x, xp)))
     # det K = K11 K22 - K12^2 written as a manifest sum of squares (Lagrange's identity), checked here.
     det = (SIGMA_W**2 / dim) ** 2 * sp.Add(
@@ -443,7 +451,10 @@ def relu_kernels(dim: int) -> tuple[sp.Expr, sp.Expr, tuple[sp.Expr, sp.Expr, sp
         raise ArithmeticError("the sum-of-squares form of det K does not match K11 K22 - K12^2")
 
     h, hp = sp.symbols("h h'", real=True)  # the pre-activations h(x), h(x') as placeholders
-    unit = lambda pre_activation: SIGMA_W * v * sp.Max(0, pre_activation)  # noqa: E731
+
+    def unit(pre_activation):  # one hidden unit's contribution to sqrt(N) (f - sigma_b c)
+        return SIGMA_W * v * sp.Max(0, pre_activation)
+
     output_bias = SIGMA_B * c
     hidden_params = (v, *w, b)
 

@@ -229,28 +229,46 @@ def canonical_zero(expr) -> bool:
 
 
 def max_abs_at_points(expr, points: Sequence[Mapping[sp.Symbol, sp.Rational]], digits: int = 30) -> float:
-    """Largest absolute value of ``expr`` (scalar or Matrix) at exact points, evaluated to ``digits`` digits."""
+    """Largest absolute value of ``expr`` (scalar or Matrix) at exact points, evaluated with ``digits`` digits.
+
+    The rational point values are passed exactly to an mpmath translation of ``expr`` working at
+    ``digits`` significant digits; a symbol left without a value is an error.
+    """
+    import mpmath
+
+    exprs = list(expr) if isinstance(expr, sp.MatrixBase) else [sp.sympify(expr)]
+    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     worst = 0.0
-    for point in points:
-        value = sp.sympify(expr).xreplace(dict(point)) if not isinstance(expr, sp.MatrixBase) else expr.xreplace(dict(point))
-        values = list(value) if isinstance(value, sp.MatrixBase) else [value]
-        for v in values:
-            v = sp.N(v, digits)
-            if v.free_symbols:
-                raise InvalidParameterError(f"point leaves free symbols {sorted(map(str, v.free_symbols))}")
-            worst = max(worst, float(abs(v)))
+    with mpmath.workdps(digits):
+        fn = sp.lambdify(symbols, exprs, "mpmath")
+        for point in points:
+            missing = [s for s in symbols if s not in point]
+            if missing:
+                raise InvalidParameterError(f"point leaves free symbols {sorted(map(str, missing))}")
+            values = fn(*[mpmath.mpf(point[s].p) / point[s].q if isinstance(point[s], sp.Rational) else mpmath.mpmathify(point[s]) for s in symbols])
+            worst = max([worst] + [float(abs(v)) for v in values])
     return worst
 
 
 def random_jet_points(
-    expr, jet: JetSpace, n_points: int, seed: int, *, metric_prefix: str | None = "g", extra: Sequence[sp.Symbol] = ()
+    expr,
+    jet: JetSpace,
+    n_points: int,
+    seed: int,
+    *,
+    metric_prefix: str | None = "g",
+    extra: Sequence[sp.Symbol] = (),
+    ranges: Mapping[sp.Symbol, tuple[float, float]] | None = None,
 ) -> list[dict]:
     """Random exact points for the jet symbols of ``expr`` (and the coordinates and ``extra`` symbols).
 
     Values are rationals with denominator 1000: metric diagonal components ``g_ii`` in [1, 2],
     off-diagonal ones in [-0.2, 0.2] (so the metric is positive definite for ``n <= 5``), every other
-    jet variable and coordinate in [-1, 1], ``extra`` symbols in [1/2, 3/2].  Fixed ``seed``.
+    jet variable and coordinate in [-1, 1], ``extra`` symbols in [1/2, 3/2]; ``ranges`` overrides
+    the interval of given symbols (e.g. second derivatives of a Kähler potential in [-1/2, 1/2] so
+    that :math:`\\det(\\delta + \\partial\\bar\\partial\\varphi) > 0`).  Fixed ``seed``.
     """
+    ranges = dict(ranges or {})
     import random
 
     rng = random.Random(seed)
@@ -270,7 +288,9 @@ def random_jet_points(
         point = {}
         for s in symbols:
             name, orders = jet.decode(s)
-            if sum(orders) == 0 and name in diag:
+            if s in ranges:
+                point[s] = draw(*ranges[s])
+            elif sum(orders) == 0 and name in diag:
                 point[s] = draw(1, 2)
             elif sum(orders) == 0 and name in offd:
                 point[s] = draw(-0.2, 0.2)
@@ -279,7 +299,7 @@ def random_jet_points(
         for c in jet.coords:
             point[c] = draw(-1, 1)
         for s in extra:
-            point[s] = draw(0.5, 1.5)
+            point[s] = draw(*ranges.get(s, (0.5, 1.5)))
         points.append(point)
     return points
 
@@ -362,18 +382,27 @@ def symmetric_metric(jet: JetSpace, prefix: str = "g") -> sp.Matrix:
 
 
 def metric_variation(
-    density: sp.Expr, jet: JetSpace, prefix: str = "g", *, max_order: int = DEFAULT_MAX_ORDER
+    density: sp.Expr,
+    jet: JetSpace,
+    prefix: str = "g",
+    *,
+    weight: sp.Expr | None = None,
+    max_order: int = DEFAULT_MAX_ORDER,
 ) -> sp.Matrix:
     r"""The symmetric variation density :math:`V^{ij}` (module docstring): :math:`\delta E = \int V^{ij}h_{ij}\,\mathrm{d}^nx`.
 
     ``V[i, i]`` is the Euler operator of ``g_ii``; ``V[i, j] = V[j, i]`` is half that of ``g_ij``.
+    With a ``weight`` :math:`\rho`, ``density`` is the integrand per unit :math:`\rho` and the
+    result is :math:`V^{ij}/\rho`, the variation with respect to the measure :math:`\rho\,\mathrm{d}^nx`
+    (in canonical ``cancel`` form).
     """
     n = jet.dim
     entries = {}
     for i in range(n):
         for j in range(i, n):
-            e = euler_operator(density, f"{prefix}_{i}{j}", jet, max_order=max_order)
-            entries[(i, j)] = entries[(j, i)] = e if i == j else e / 2
+            e = euler_operator(density, f"{prefix}_{i}{j}", jet, weight=weight, max_order=max_order)
+            e = e if i == j else e / 2
+            entries[(i, j)] = entries[(j, i)] = e
     return sp.Matrix(n, n, lambda i, j: entries[(i, j)])
 
 
@@ -384,6 +413,7 @@ def fixed_measure_metric_variation(
     jet: JetSpace,
     prefix: str = "g",
     *,
+    weight: sp.Expr | None = None,
     max_order: int = DEFAULT_MAX_ORDER,
 ) -> sp.Matrix:
     r"""Metric variation with the scalar ``scalar`` slaved to keep ``measure_density`` fixed.
@@ -392,6 +422,7 @@ def fixed_measure_metric_variation(
     is solved for :math:`\delta\phi = c^{ij}h_{ij}` (``c`` derived from ``measure_density``, which
     must not depend on derivatives), and the result is :math:`V^{ij} + \mathcal{E}_\phi c^{ij}`.
     For Perelman's :math:`\rho_m = e^{-\phi}\sqrt{\det g}`, :math:`c^{ij} = \tfrac12 g^{ij}`.
+    ``weight`` as in :func:`metric_variation` (the result is then divided by it).
     """
     measure_density = sp.sympify(measure_density)
     if jet.order_of(measure_density) > 0:
@@ -403,12 +434,13 @@ def fixed_measure_metric_variation(
     c = sp.Matrix(
         n,
         n,
-        lambda i, j: -sp.diff(measure_density, jet.symbol(f"{prefix}_{min(i, j)}{max(i, j)}"))
-        / d_phi
-        / (1 if i == j else 2),
+        lambda i, j: sp.cancel(
+            -sp.diff(measure_density, jet.symbol(f"{prefix}_{min(i, j)}{max(i, j)}")) / d_phi / (1 if i == j else 2)
+        ),
     )
-    e_phi = euler_operator(density, scalar, jet, max_order=max_order)
-    return metric_variation(density, jet, prefix, max_order=max_order) + e_phi * c
+    e_phi = euler_operator(density, scalar, jet, weight=weight, max_order=max_order)
+    out = metric_variation(density, jet, prefix, weight=weight, max_order=max_order) + e_phi * c
+    return out
 
 
 def covariant_gradient(variation_density: sp.Matrix, metric: sp.Matrix, measure_density: sp.Expr) -> sp.Matrix:

@@ -23,14 +23,15 @@ We evaluate the equivalent, well-conditioned form
     d(z, z') = \\operatorname{atan2}\\big(|z \\wedge z'|,\\; |z^\\dagger z'|\\big), \\qquad
     |z \\wedge z'|^2 = \\sum_{i<j} |z_i z'_j - z_j z'_i|^2 = |z|^2|z'|^2 - |z^\\dagger z'|^2
 
-(Lagrange's identity), which needs no normalisation, is exactly symmetric and scale invariant,
-and has absolute error of order :math:`\\epsilon` everywhere (``cyd-fs-distance`` proves the
+(Lagrange's identity), which needs no normalisation, is symmetric and scale invariant to
+rounding, and has absolute error of order :math:`\\epsilon` everywhere (``cyd-fs-distance`` proves the
 equivalence and checks the float64 values against a 50-digit mpmath reference).
 
 Threshold (3.4).  Distances below ``threshold`` are set to 0.  The default,
 :func:`default_threshold`, is :math:`\\sqrt{2\\epsilon}` of the dtype (2.1e-8 in float64): the smallest
-distance the printed route (3.2) can resolve at all, so the two routes agree after thresholding.
-``threshold=0`` switches it off.
+distance the printed route (3.2) can resolve at all.  Our form leaves ``O(eps)`` on identical
+points, far below it; the printed route in float64 leaves up to about twice :math:`\\sqrt{2\\epsilon}`
+(``cyd-threshold``).  ``threshold=0`` switches it off.
 
 The fit of (3.7) uses :func:`numerics.montecarlo.fit_loglog_slope` on the means of
 :func:`nearest_neighbour_statistics`; :func:`poisson_mean_nn_distance` is its asymptotic law.

@@ -43,41 +43,51 @@ from jaxtyping import Array, Complex, Float, Int
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
 from numerics.cy.hypersurface import Hypersurface
-from numerics.cy.patches import Chart, _chart, default_eliminated, default_patch
+from numerics.cy.patches import Chart, _chart, default_eliminated, default_patch, embedding_jacobian
 
 #: Normalisation of the Fubini–Study potential: K = FS_SCALE * ln|z|^2, J = i dd̄K.
 FS_SCALE = 1.0 / (2.0 * math.pi)
 
 
 def fs_metric(c: Chart) -> Complex[Array, "N n n"]:
-    """The Fubini–Study metric pulled back to the chart: :math:`g = J G J^\\dagger` (``N, n, n``).
+    """The Fubini–Study metric pulled back to the chart: :math:`g = J G J^\dagger` (``N, n, n``).
 
-    :math:`G_{\\mu\\bar\\nu} = \\tfrac{1}{2\\pi}(\\delta_{\\mu\\nu}/|z|^2 - \\bar z_\\mu z_\\nu/|z|^4)` and
-    ``J`` the embedding Jacobian (:mod:`numerics.cy.patches`); Hermitian positive definite.
+    :math:`G_{\mu\bar\nu} = \tfrac{1}{2\pi}(\delta_{\mu\nu}/|z|^2 - \bar z_\mu z_\nu/|z|^4)` and
+    ``J`` the embedding Jacobian (:func:`numerics.cy.patches.embedding_jacobian`); Hermitian
+    positive definite.
     """
     norm2 = jnp.sum(jnp.abs(c.z) ** 2, axis=-1)[:, None, None]
-    jac = c.jacobian
+    jac = embedding_jacobian(c)
     jz = jnp.einsum("nam,nm->na", jac, jnp.conj(c.z))
     gram = jnp.einsum("nam,nbm->nab", jac, jnp.conj(jac))
     return FS_SCALE * (gram / norm2 - jz[:, :, None] * jnp.conj(jz)[:, None, :] / norm2**2)
 
 
-def hermitian_det(g: Complex[Array, "N n n"]) -> Float[Array, " N"]:
-    """Determinant of Hermitian matrices (real): cofactor formulas for n <= 3, LU otherwise."""
-    n = g.shape[-1]
-    if n == 1:
-        det = g[:, 0, 0]
-    elif n == 2:
-        det = g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] * g[:, 1, 0]
-    elif n == 3:
-        det = (
-            g[:, 0, 0] * (g[:, 1, 1] * g[:, 2, 2] - g[:, 1, 2] * g[:, 2, 1])
-            - g[:, 0, 1] * (g[:, 1, 0] * g[:, 2, 2] - g[:, 1, 2] * g[:, 2, 0])
-            + g[:, 0, 2] * (g[:, 1, 0] * g[:, 2, 1] - g[:, 1, 1] * g[:, 2, 0])
-        )
-    else:
-        det = jnp.linalg.det(g)
-    return jnp.real(det)
+def fs_det(c: Chart) -> Float[Array, " N"]:
+    """:math:`\det g_{FS}` of :func:`fs_metric` in closed form, ``O(m)`` per point.
+
+    With :math:`J_a = e_{k_a} + v_a e_j`, :math:`v_a = -\partial_{k_a}p/\partial_j p`, one has
+    :math:`JJ^\dagger = 1 + vv^\dagger` and :math:`g = \tfrac{1}{2\pi|z|^2}(JJ^\dagger - uu^\dagger/|z|^2)`
+    with :math:`u = J\bar z`, so by the matrix-determinant lemma
+
+    .. math::
+
+        \det g = \Big(\frac{1}{2\pi|z|^2}\Big)^n \Big[(1+|v|^2)\Big(1-\frac{|u|^2}{|z|^2}\Big)
+                  + \frac{|v^\dagger u|^2}{|z|^2}\Big]
+
+    (checked against the determinant of :func:`fs_metric` in the tests).
+    """
+    m = c.z.shape[-1]
+    free = ~(jax.nn.one_hot(c.patch, m, dtype=bool) | jax.nn.one_hot(c.eliminated, m, dtype=bool))
+    dp_j = jnp.take_along_axis(c.dp, c.eliminated[:, None], axis=-1)
+    z_j = jnp.take_along_axis(c.z, c.eliminated[:, None], axis=-1)
+    v = jnp.where(free, -c.dp / dp_j, 0.0)
+    u = jnp.where(free, jnp.conj(c.z) + v * jnp.conj(z_j), 0.0)
+    norm2 = jnp.sum(jnp.abs(c.z) ** 2, axis=-1)
+    v2 = jnp.sum(jnp.abs(v) ** 2, axis=-1)
+    u2 = jnp.sum(jnp.abs(u) ** 2, axis=-1)
+    vu2 = jnp.abs(jnp.sum(jnp.conj(v) * u, axis=-1)) ** 2
+    return (FS_SCALE / norm2) ** (m - 2) * ((1.0 + v2) * (1.0 - u2 / norm2) + vu2 / norm2)
 
 
 def omega_squared(c: Chart) -> Float[Array, " N"]:
@@ -92,15 +102,14 @@ class PointData:
     """Everything the σ-measure needs at each point, in the point's chart.
 
     Attributes:
-        chart: the chart (:class:`numerics.cy.patches.Chart`).
-        g_fs: ``(N, n, n)`` pulled-back Fubini–Study metric.
-        det_fs: ``(N,)`` its determinant.
+        chart: the chart (:class:`numerics.cy.patches.Chart`); :func:`fs_metric` of it is the
+            pulled-back Fubini–Study metric.
+        det_fs: ``(N,)`` the determinant of that metric.
         omega2: ``(N,)`` :math:`|\\Omega|^2`.
         weights: ``(N,)`` :math:`w = |\\Omega|^2/\\det g_{FS}` (sampling density -> Ω measure).
     """
 
     chart: Chart
-    g_fs: Complex[Array, "N n n"]
     det_fs: Float[Array, " N"]
     omega2: Float[Array, " N"]
     weights: Float[Array, " N"]
@@ -110,10 +119,9 @@ class PointData:
 def _point_data(surface: Hypersurface, z, patch, eliminated) -> PointData:
     scale = jnp.take_along_axis(z, patch[:, None], axis=-1)
     c = _chart(surface, z / scale, patch, eliminated)
-    g = fs_metric(c)
-    det = hermitian_det(g)
+    det = fs_det(c)
     omega2 = omega_squared(c)
-    return PointData(c, g, det, omega2, omega2 / det)
+    return PointData(c, det, omega2, omega2 / det)
 
 
 @jax.jit

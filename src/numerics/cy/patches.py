@@ -35,23 +35,39 @@ from numerics.cy.hypersurface import Hypersurface
 @jax.tree_util.register_dataclass
 @dataclass(frozen=True)
 class Chart:
-    """Points expressed in a chart, with the data every pullback needs.
+    """Points expressed in a chart.
 
     Attributes:
         z: ``(N, m)`` homogeneous coordinates rescaled so that ``z[patch] = 1``.
         patch: ``(N,)`` index set to 1.
         eliminated: ``(N,)`` index solved for via ``p = 0``.
-        free: ``(N, n)`` indices of the local coordinates ``x^a = z[free[a]]``, ascending.
         dp: ``(N, m)`` gradient of ``p`` at ``z``.
-        jacobian: ``(N, n, m)`` holomorphic Jacobian ``dz_mu/dx^a`` of the embedding.
+
+    The local coordinates and the embedding Jacobian follow from these:
+    :func:`free_indices`, :func:`embedding_jacobian`.
     """
 
     z: Complex[Array, "N m"]
     patch: Int[Array, " N"]
     eliminated: Int[Array, " N"]
-    free: Int[Array, "N n"]
     dp: Complex[Array, "N m"]
-    jacobian: Complex[Array, "N n m"]
+
+
+def free_indices(c: Chart) -> Int[Array, "N n"]:
+    """Indices ``k_1 < ... < k_n`` of the local coordinates ``x^a = z[k_a]`` (neither patch nor eliminated)."""
+    m = c.z.shape[-1]
+    taken = jax.nn.one_hot(c.patch, m, dtype=bool) | jax.nn.one_hot(c.eliminated, m, dtype=bool)
+    return jnp.argsort(taken, axis=-1, stable=True)[:, : m - 2]
+
+
+def embedding_jacobian(c: Chart) -> Complex[Array, "N n m"]:
+    """``J_{a mu} = dz_mu/dx^a = delta_{mu k_a} - delta_{mu j} (dp/dz_{k_a})/(dp/dz_j)``, shape ``(N, n, m)``."""
+    m = c.z.shape[-1]
+    free = free_indices(c)
+    dp_j = jnp.take_along_axis(c.dp, c.eliminated[:, None], axis=-1)
+    dp_free = jnp.take_along_axis(c.dp, free, axis=-1)
+    eliminated = jax.nn.one_hot(c.eliminated, m, dtype=c.z.dtype)[:, None, :]
+    return jax.nn.one_hot(free, m, dtype=c.z.dtype) - (dp_free / dp_j)[..., None] * eliminated
 
 
 def default_patch(z: Complex[Array, "N m"]) -> Int[Array, " N"]:
@@ -103,14 +119,7 @@ def chart(
 
 def _chart(surface: Hypersurface, z, patch, eliminated) -> Chart:
     """The chart of already patch-scaled points; traceable (no checks)."""
-    m, n = surface.n_ambient, surface.dim
-    taken = jax.nn.one_hot(patch, m, dtype=bool) | jax.nn.one_hot(eliminated, m, dtype=bool)
-    free = jnp.argsort(taken, axis=-1, stable=True)[:, :n]
-    dp = surface.dp(z)
-    dp_j = jnp.take_along_axis(dp, eliminated[:, None], axis=-1)
-    dp_free = jnp.take_along_axis(dp, free, axis=-1)
-    jac = jax.nn.one_hot(free, m, dtype=z.dtype) - (dp_free / dp_j)[..., None] * jax.nn.one_hot(eliminated, m, dtype=z.dtype)[:, None, :]
-    return Chart(z, patch, eliminated, free, dp, jac)
+    return Chart(z, patch, eliminated, surface.dp(z))
 
 
 def pair_index(patch: Int[Array, " N"], eliminated: Int[Array, " N"], m: int) -> Int[Array, " N"]:

@@ -241,12 +241,23 @@ def aberth_roots(coeffs: Complex[Array, "L d+1"], iterations: int = ABERTH_ITERA
 
     def step(_, t):
         q, dq = _horner(coeffs, t)
-        newton = q / dq
+        newton = _divide(q, dq)
         diff = t[..., :, None] - t[..., None, :] + jnp.eye(d)
-        repulsion = jnp.sum(off_diagonal / diff, axis=-1)
-        return t - newton / (1.0 - newton * repulsion)
+        repulsion = jnp.sum(off_diagonal * _reciprocal(diff), axis=-1)
+        return t - _divide(newton, 1.0 - newton * repulsion)
 
     return jax.lax.fori_loop(0, iterations, step, start)
+
+
+def _reciprocal(x: Complex[Array, "*s"]) -> Complex[Array, "*s"]:
+    """``1/x`` as ``conj(x)/|x|^2``: one real division instead of XLA's scaled complex division
+    (no overflow protection needed: |x| is far from the float64 limits here)."""
+    return jnp.conj(x) / (x.real * x.real + x.imag * x.imag)
+
+
+def _divide(a: Complex[Array, "*s"], b: Complex[Array, "*s"]) -> Complex[Array, "*s"]:
+    """``a/b`` through :func:`_reciprocal`."""
+    return a * _reciprocal(b)
 
 
 def _aberth_with_rescue(coeffs: Complex[Array, "L d+1"]) -> Complex[Array, "L d"]:
