@@ -17,6 +17,7 @@ from numerics.cy.distance import (
     nearest_neighbour_distances,
     nearest_neighbour_statistics,
     poisson_mean_nn_distance,
+    projector_embedding,
 )
 from numerics.montecarlo import fit_loglog_slope
 
@@ -163,6 +164,17 @@ def test_nearest_neighbours_equal_brute_force(n, block):
     if n > 10:
         assert nn[0] == 0.0 and nn[1] == 0.0
         assert nn[2] == pytest.approx(brute[2, 3], rel=1e-9)
+
+
+def test_projector_embedding_inner_product_is_cos_squared():
+    """e(z).e(w) = |u^dagger v|^2 = cos^2 d and |e(z) - e(w)| = sqrt(2) sin d."""
+    rng = np.random.default_rng(SEED + 8)
+    z, w = random_points(rng, 200), random_points(rng, 200)
+    ez, ew = projector_embedding(z), projector_embedding(w)
+    d = np.asarray(fs_distance(z, w, threshold=0.0))
+    assert ez.shape == (200, 25)
+    assert np.max(np.abs(np.sum(ez * ew, axis=1) - np.cos(d) ** 2)) <= 1e-14
+    assert np.max(np.abs(np.linalg.norm(ez - ew, axis=1) - np.sqrt(2) * np.sin(d))) <= 1e-14
 
 
 def test_nearest_neighbour_statistics_of_brute_force():

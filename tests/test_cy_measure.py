@@ -14,35 +14,11 @@ import pytest
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError, OffManifoldError
 from numerics.cy.hypersurface import fermat_cubic, fermat_quartic, fermat_quintic, quintic_family
-from numerics.cy.measure import FS_SCALE, _point_data, eta, fs_metric, fs_sigma, fs_volume, point_data, sigma_measure
-from numerics.cy.patches import chart, default_eliminated, default_patch, embedding_jacobian, free_indices
+from numerics.cy.measure import FS_SCALE, eta, fs_metric, fs_sigma, fs_volume, point_data, polydisc_integrals, sigma_measure
+from numerics.cy.patches import chart, embedding_jacobian, free_indices
 from numerics.cy.sampling import sample_points
 
 Z = 4.5
-
-
-def _polydisc_integrals(surface, n, key):
-    """Independent Monte-Carlo of ``int_X J_FS^n`` and ``int_X |Omega|^2 2^n d^{2n}x`` (Fermat only).
-
-    In the chart (patch 0, eliminated 1) the local coordinates are drawn uniformly in the unit
-    polydisc (density ``pi^-n``); ``z_1`` runs over the ``d`` roots of ``z_1^d = -(1 + sum x^d)``.
-    A root counts when the default chart rule picks (0, 1) there; by the permutation symmetry of
-    the Fermat hypersurface the ``m (m-1)`` charts contribute equally.  No line sampling and no
-    weights are involved.
-    """
-    m, d, n_loc = surface.n_ambient, surface.degree, surface.dim
-    kr, kt = jax.random.split(key)
-    x = jnp.sqrt(jax.random.uniform(kr, (n, n_loc))) * jnp.exp(2j * jnp.pi * jax.random.uniform(kt, (n, n_loc)))
-    rhs = -(1.0 + jnp.sum(x**d, axis=-1))
-    root = jnp.abs(rhs) ** (1.0 / d) * jnp.exp(1j * jnp.angle(rhs) / d)
-    z1 = root[:, None] * jnp.exp(2j * jnp.pi * jnp.arange(d) / d)
-    z = jnp.concatenate([jnp.ones((n, d, 1)), z1[..., None], jnp.broadcast_to(x[:, None, :], (n, d, n_loc))], axis=-1).reshape(-1, m)
-    patch = default_patch(z)
-    inside = (patch == 0) & (default_eliminated(surface, z, patch) == 1)
-    data = _point_data(surface, z, jnp.zeros(n * d, int), jnp.ones(n * d, int))
-    scale = math.pi**n_loc * m * (m - 1) * 2**n_loc
-    per_draw = [jnp.where(inside, f, 0.0).reshape(n, d).sum(axis=1) * scale for f in (math.factorial(n_loc) * data.det_fs, data.omega2)]
-    return [(float(f.mean()), float(f.std() / math.sqrt(n))) for f in per_draw]
 
 
 @pytest.mark.parametrize("surface", [fermat_cubic(), fermat_quartic(), fermat_quintic()], ids=lambda s: s.name)
@@ -53,7 +29,8 @@ def test_volume_is_the_intersection_number_and_line_sampling_has_the_fs_density(
     against an integration that uses neither.
     """
     k1, k2 = jax.random.split(key)
-    (vol_j, se_j), (vol_omega, se_omega) = _polydisc_integrals(surface, 100_000, k1)
+    polydisc = polydisc_integrals(surface, 60_000, k1)
+    (vol_j, se_j), (vol_omega, se_omega) = polydisc["volume"], polydisc["volume_omega"]
     assert abs(vol_j - surface.degree) <= Z * se_j
     sample = sample_points(surface, 100_000, k2)
     result = fs_sigma(sample)
@@ -114,7 +91,7 @@ def test_fs_pullback_is_the_hessian_of_the_potential(key):
 
 @pytest.mark.parametrize("surface", [fermat_cubic(), fermat_quartic(), quintic_family(0.5j)], ids=lambda s: s.name)
 def test_metrics_hermitian_positive_definite_weights_positive(surface, key):
-    data = point_data(surface, sample_points(surface, 20_000, key).points)
+    data = point_data(surface, sample_points(surface, 4000, key).points)
     g = np.asarray(fs_metric(data.chart))
     np.testing.assert_allclose(g, np.conj(np.swapaxes(g, -1, -2)), rtol=0, atol=1e-15 * np.max(np.abs(g)))
     assert np.min(np.linalg.eigvalsh(g)) > 0
@@ -213,3 +190,5 @@ def test_bad_input_to_the_measure(key):
     with pytest.raises(InvalidParameterError):
         sigma_measure(surface, data.weights[:5], data.det_fs, data.omega2)
     assert fs_volume(surface) == pytest.approx(5 / 6)
+    with pytest.raises(InvalidParameterError):
+        polydisc_integrals(quintic_family(0.5), 10, key)

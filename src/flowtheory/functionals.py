@@ -595,11 +595,13 @@ def einstein_hilbert(n: int = 1, setting: KahlerSetting | None = None) -> Functi
     up to a divergence — not proportional to :math:`E_{2\text{deriv}}` (B.15); :math:`E_{EH} = 2E_{2\text{deriv}}`
     only to quadratic order at :math:`\eta = 1` (proof ``func-einstein-hilbert``).
     """
+    from flowtheory.kahler import RIEMANNIAN_FACTOR
+
     s = setting or kahler_setting(n)
-    R = s.scalar_curvature()
+    R = RIEMANNIAN_FACTOR["line-element"] * s.scalar_curvature() / 2  # half the Riemannian R
     return _potential_functional(
         s, name="einstein-hilbert", title="Einstein-Hilbert action with the CY measure", equations=("B.17",),
-        integrand=-2 * R, measure_label=r"\mu_{CY}", lagrangian=-2 * R, weight=s.w,
+        integrand=-R, measure_label=r"\mu_{CY}", lagrangian=-R, weight=s.w,
     )
 
 
@@ -613,7 +615,9 @@ def perelman_eta(n: int = 1, setting: KahlerSetting | None = None) -> Functional
     s = setting or kahler_setting(n)
     R = s.scalar_curvature()
     u = sp.log(s.eta)
-    integrand = 4 * (R + s.grad_norm_sq(u))
+    from flowtheory.kahler import RIEMANNIAN_FACTOR
+
+    integrand = RIEMANNIAN_FACTOR["line-element"] * (R + s.grad_norm_sq(u))
     return _potential_functional(
         s, name="perelman-eta", title="Perelman's F with dilaton ln eta", equations=("B.18",),
         integrand=integrand, measure_label=r"\mu_{CY}", lagrangian=integrand, weight=s.w,

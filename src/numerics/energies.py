@@ -1,10 +1,11 @@
 """Discretised energy functionals and the numeric check of their first variations.
 
-A :class:`flowtheory.functionals.Functional` carries its density :math:`\\mathcal{L}` in
-:math:`\\mathrm{d}^nx` (jet form) and its derived first variation: the symmetric density
-:math:`V^{ij}` of a metric functional (:math:`\\delta E = \\int V^{ij}h_{ij}\\,\\mathrm{d}^nx`, sum over
-all :math:`i, j`), or the Euler operator :math:`\\mathcal{E}_\\varphi` of a potential functional
-(:math:`\\delta E = \\int \\mathcal{E}_\\varphi\\,\\psi\\,\\mathrm{d}^{2n}x`).  :class:`DiscreteFunctional`
+A :class:`flowtheory.functionals.Functional` carries its density :math:`\\mathcal{L} = L\\rho` in
+:math:`\\mathrm{d}^nx` (jet form; :math:`\\rho` its ``weight``) and its derived first variation with
+respect to :math:`\\rho`: the symmetric :math:`V^{ij}/\\rho` of a metric functional
+(:math:`\\delta E = \\int (V^{ij}/\\rho)h_{ij}\\,\\rho\\,\\mathrm{d}^nx`, sum over all :math:`i, j`), or
+:math:`\\mathcal{E}_\\varphi/\\rho` of a potential functional
+(:math:`\\delta E = \\int (\\mathcal{E}_\\varphi/\\rho)\\,\\psi\\,\\rho\\,\\mathrm{d}^{2n}x`).  :class:`DiscreteFunctional`
 compiles both through the bridge and evaluates, on a grid,
 
 * ``energy(fields)`` :math:`= \\sum_{\\text{grid}} w\\,\\mathcal{L}` — the discretised functional;
@@ -49,18 +50,30 @@ class DiscreteFunctional:
         functional: the symbolic functional.
         grid: a grid of :mod:`numerics.grids` whose coordinates are the functional's.
         density: the compiled density :math:`\\mathcal{L}`.
-        variation: the compiled variation (``(n, n, *grid)`` for a metric, ``grid.shape`` for a potential).
+        variation: the compiled variation w.r.t. ``weight`` (``(n, n, *grid)`` for a metric, ``grid.shape``
+            for a potential).
+        weight: the compiled measure density :math:`\\rho` of the variation.
         measure: the compiled fixed measure density when a scalar is slaved, else ``None``.
+        parities: double-Fourier parities of the fields on a :class:`~numerics.grids.SphereGrid`
+            (:data:`numerics.random_fields.SPHERE_PARITIES`); empty on tori.
     """
 
     functional: Functional
     grid: Any
     density: CompiledField
     variation: CompiledField
+    weight: CompiledField
     measure: CompiledField | None
+    parities: Mapping[str, int]
 
     @classmethod
-    def compile(cls, functional: Functional, grid, parameters: Mapping[sp.Symbol, float] | None = None) -> "DiscreteFunctional":
+    def compile(
+        cls,
+        functional: Functional,
+        grid,
+        parameters: Mapping[sp.Symbol, float] | None = None,
+        parities: Mapping[str, int] | None = None,
+    ) -> "DiscreteFunctional":
         """Compile ``functional`` for ``grid``; ``parameters`` give values to its constants (e.g. :math:`\\bar R`)."""
         values = dict(parameters or {})
         missing = set(functional.parameters) - set(values)
@@ -72,7 +85,13 @@ class DiscreteFunctional:
             return compile_jet_expression(expr.subs(values) if values else expr, jet)
 
         measure = build(functional.fixed_measure) if functional.slaved else None
-        return cls(functional, grid, build(functional.density), build(functional.variation()), measure)
+        return cls(
+            functional, grid, build(functional.density), build(functional.variation()), build(functional.weight), measure,
+            dict(parities or {}),
+        )
+
+    def _eval(self, compiled: CompiledField, fields: Fields) -> jax.Array:
+        return compiled.evaluate(self.grid, fields, self.parities)
 
     @property
     def metric_components(self) -> tuple[tuple[int, int, str], ...]:
@@ -81,12 +100,12 @@ class DiscreteFunctional:
 
     def energy(self, fields: Fields) -> jax.Array:
         """The discretised functional :math:`\\int\\mathcal{L}\\,\\mathrm{d}^nx`."""
-        return self.grid.integrate(self.density.evaluate(self.grid, fields))
+        return self.grid.integrate(self._eval(self.density, fields))
 
     def slaved_perturbation(self, fields: Fields, h: Fields) -> jax.Array:
         """Pointwise :math:`\\delta\\phi` keeping the fixed measure density unchanged under ``h``."""
         f = self.functional
-        rho = lambda v: self.measure.evaluate(self.grid, v)  # noqa: E731
+        rho = lambda v: self._eval(self.measure, v)  # noqa: E731
         zero = {k: jnp.zeros_like(v) for k, v in fields.items()}
         d_metric = jax.jvp(rho, (dict(fields),), ({**zero, **{k: h[k] for k in h if k != f.slaved}},))[1]
         d_scalar = jax.jvp(rho, (dict(fields),), ({**zero, f.slaved: jnp.ones_like(fields[f.slaved])},))[1]
@@ -106,8 +125,9 @@ class DiscreteFunctional:
 
     def pairing(self, fields: Fields, h: Fields) -> jax.Array:
         """:math:`\\int\\langle\\delta E/\\delta f, h\\rangle\\,\\mathrm{d}^nx` with the compiled symbolic variation."""
-        V = self.variation.evaluate(self.grid, fields)
+        V = self._eval(self.variation, fields)
+        rho = self._eval(self.weight, fields)
         if self.functional.variable == "potential":
-            return self.grid.integrate(V * h["phi"])
+            return self.grid.integrate(V * h["phi"] * rho)
         total = sum((1 if i == j else 2) * V[i, j] * h[name] for i, j, name in self.metric_components)
-        return self.grid.integrate(total)
+        return self.grid.integrate(total * rho)

@@ -1,5 +1,179 @@
-"""Placeholder: registered by the module that implements it."""
+"""``flowtheory derive curvature``: Christoffel symbols, Ricci tensor and scalar curvature of a metric.
+
+``flowtheory derive curvature --coords "x y" --metric "[[...], [...]]" [--simplify MODE] [--json]``
+``flowtheory derive curvature --kahler --coords "z w" (--metric "[[...]]" | --potential K) [--json]``
+
+Riemannian (default): ``--metric`` is the matrix g_ij in the named coordinates (nested lists, or
+``diag(...)``); coordinates are real symbols, any other name is a real constant (a radius ``r``).
+Conventions of :mod:`flowtheory.riemann`: Γ^k_ij = ½ g^{kl}(∂_i g_jl + ∂_j g_il − ∂_l g_ij),
+R^a_bcd = ∂_c Γ^a_db − ∂_d Γ^a_cb + Γ^a_ce Γ^e_db − Γ^a_de Γ^e_cb, R_bd = R^a_bad, R = g^{bd} R_bd —
+the unit round S² has R = +2.
+
+Kähler (``--kahler``): the names in ``--coords`` are complex coordinates; the conjugate of ``z`` is
+written ``zb`` (``conjugate(z)``, ``Abs(z)``, ``re(z)``, ``im(z)`` are also accepted).  ``--metric``
+is g_{a b̄} (row a, column b) or ``--potential`` a Kähler potential K with g_{a b̄} = ∂_a ∂̄_b K (B.1).
+Prints Γ^a_bc = g^{a d̄} ∂_b g_{c d̄}, the Ricci form R_{a b̄} = −∂_a ∂̄_b ln det g (B.3), the trace
+g^{a b̄} R_{a b̄} (the paper's R in (B.8)) and the Riemannian scalar curvature of the real metric
+ds² = g_{a b̄} dz^a dz̄^b of (B.2), which is 4 g^{a b̄} R_{a b̄} (see :mod:`flowtheory.kahler`).
+
+The metric is validated first (symmetric / Hermitian, Kähler, positive definite at fixed sample
+points: real coordinates and constants in [1/10, 9/10], complex ones x + iy with x, y in
+[−1/2, 1/2]); bad input is a one-line error with exit status 2.  ``--simplify`` chooses how results
+are simplified: ``simplify`` (default, :func:`sympy.simplify` per component), ``cancel`` (rational
+functions) or ``none``.
+
+``--json`` prints one object: ``coords``, ``kahler``, ``metric`` (nested lists of sympy strings),
+``christoffel`` (the full array, nested lists indexed [k][i][j]), ``ricci`` (nested lists),
+``scalar`` (sympy string), ``conventions`` (text); with ``--kahler`` also ``conjugates`` and
+``riemannian_scalar``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from flowtheory.cli._output import CliError, emit
+
+SIMPLIFY_MODES = ("simplify", "cancel", "none")
+
+RIEMANN_CONVENTIONS = (
+    "Gamma^k_ij = 1/2 g^kl (d_i g_jl + d_j g_il - d_l g_ij), christoffel[k][i][j]; "
+    "R^a_bcd = d_c Gamma^a_db - d_d Gamma^a_cb + Gamma^a_ce Gamma^e_db - Gamma^a_de Gamma^e_cb; "
+    "R_bd = R^a_bad; R = g^bd R_bd (unit round S^2 has R = +2)"
+)
+KAHLER_CONVENTIONS = (
+    "g[a][b] = g_{a bbar}, line element ds^2 = g_{a bbar} dz^a dzbar^b, Kahler form J = (i/2) g_{a bbar} dz^a ^ dzbar^b (B.2); "
+    "christoffel[a][b][c] = Gamma^a_bc = g^{a dbar} d_b g_{c dbar}; "
+    "ricci[a][b] = R_{a bbar} = -d_a dbar_b ln det g (B.3); scalar = g^{a bbar} R_{a bbar}; "
+    "riemannian_scalar = 4 * scalar, the scalar curvature of ds^2 (unit round S^2 has +2; K = ln(1+|z|^2) gives 8)"
+)
 
 
-def register(sub) -> None:
-    pass
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("curvature", help="Christoffel symbols, Ricci tensor and scalar curvature of a metric")
+    p.add_argument("--coords", required=True, metavar='"x y ..."', help="coordinate names, space separated")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--metric", metavar="MATRIX", help='metric components, e.g. "[[1, 0], [0, sin(x)**2]]"')
+    source.add_argument("--potential", metavar="K", help="Kähler potential (with --kahler), e.g. \"log(1 + z*zb)\"")
+    p.add_argument("--kahler", action="store_true", help="complex coordinates; conjugate of z is zb; metric is g_{a bbar}")
+    p.add_argument("--simplify", choices=SIMPLIFY_MODES, default="simplify", help="simplification of results (default: simplify)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=run)
+
+
+def _names(text: str) -> list[str]:
+    names = text.replace(",", " ").split()
+    if not names:
+        raise CliError("--coords: at least one coordinate name is required")
+    for name in names:
+        if not name.isidentifier() or name.startswith("_"):
+            raise CliError(f"--coords: {name!r} is not a valid name")
+    if len(set(names)) != len(names):
+        raise CliError(f"--coords: repeated name in {names}")
+    return names
+
+
+def _matrix(value, text: str):
+    import sympy as sp
+
+    if isinstance(value, sp.MatrixBase):
+        return sp.Matrix(value)
+    if not isinstance(value, list) or not value or not all(isinstance(row, list) for row in value):
+        raise CliError(f"--metric must be a square matrix given as nested lists, e.g. [[1, 0], [0, 1]]; got {text!r}")
+    width = len(value[0])
+    if any(len(row) != width for row in value) or width != len(value):
+        raise CliError(f"--metric must be square; got rows of lengths {[len(row) for row in value]}")
+    return sp.Matrix(value)
+
+
+def _simplifier(mode: str):
+    import sympy as sp
+
+    return {"simplify": sp.simplify, "cancel": sp.cancel, "none": False}[mode]
+
+
+def run(args: argparse.Namespace) -> int:
+    import sympy as sp
+
+    from flowtheory.cli._expressions import parse_expression
+
+    names = _names(args.coords)
+    simplify = _simplifier(args.simplify)
+    if args.kahler:
+        from flowtheory import kahler
+
+        z, zbar = kahler.complex_coordinates(names)
+        symbols = {s.name: s for s in (*z, *zbar)}
+        if args.potential is not None:
+            potential = parse_expression(args.potential, symbols)
+            if not isinstance(potential, sp.Expr):
+                raise CliError(f"--potential must be a scalar expression, got {args.potential!r}")
+            g = kahler.metric_from_potential(potential, z, zbar)
+        else:
+            g = kahler.replace_conjugates(_matrix(parse_expression(args.metric, symbols), args.metric), z, zbar)
+        kahler.check_kahler_metric(g, z, zbar)
+        gamma = kahler.christoffel(g, z, zbar)
+        ricci = kahler.ricci_form(g, z, zbar)
+        scalar = kahler.scalar_curvature(g, z, zbar)
+        coords = z
+        extra = {"conjugates": [str(b) for b in zbar], "riemannian_scalar": str(kahler.RIEMANNIAN_FACTOR["line-element"] * scalar)}
+        conventions = KAHLER_CONVENTIONS
+    else:
+        if args.potential is not None:
+            raise CliError("--potential needs --kahler")
+        from flowtheory import riemann
+
+        coords = tuple(sp.Symbol(n, real=True) for n in names)
+        symbols = {s.name: s for s in coords}
+        g = _matrix(parse_expression(args.metric, symbols), args.metric)
+        riemann.check_metric(g, coords)
+        gamma = riemann.christoffel(g, coords)
+        ricci = riemann.ricci_tensor(g, coords)
+        scalar = riemann.ricci_scalar(g, coords)
+        extra = {}
+        conventions = RIEMANN_CONVENTIONS
+    if simplify:
+        # Only the printed results are simplified (simplifying intermediate Γ first gives worse forms).
+        g, gamma, ricci = (m.applyfunc(simplify) for m in (g, gamma, ricci))
+        scalar = simplify(scalar)
+        if args.kahler:
+            extra["riemannian_scalar"] = str(kahler.RIEMANNIAN_FACTOR["line-element"] * scalar)
+    n = len(coords)
+    result = {
+        "coords": names,
+        "kahler": bool(args.kahler),
+        "metric": [[str(g[i, j]) for j in range(n)] for i in range(n)],
+        "christoffel": [[[str(gamma[k, i, j]) for j in range(n)] for i in range(n)] for k in range(n)],
+        "ricci": [[str(ricci[i, j]) for j in range(n)] for i in range(n)],
+        "scalar": str(scalar),
+        **extra,
+        "conventions": conventions,
+    }
+    emit(args.json, result, lambda _: _render(g, gamma, ricci, scalar, names, args.kahler, extra, conventions))
+    return 0
+
+
+def _render(g, gamma, ricci, scalar, names: list[str], kahler: bool, extra: dict, conventions: str) -> None:
+    import sympy as sp
+
+    n = len(names)
+    print("Conventions: " + conventions)
+    print()
+    print(("Metric g_{a b̄}:" if kahler else "Metric g_ij:"))
+    print(sp.pretty(g, use_unicode=True))
+    print()
+    print("Christoffel symbols (non-zero; symmetric in the lower indices):")
+    nonzero = [
+        (k, i, j) for k in range(n) for i in range(n) for j in range(i, n) if gamma[k, i, j] != 0
+    ]
+    if not nonzero:
+        print("  all zero")
+    for k, i, j in nonzero:
+        print(f"  Γ^{names[k]}_{{{names[i]} {names[j]}}} = {sp.sstr(gamma[k, i, j])}")
+    print()
+    print("Ricci form R_{a b̄} = −∂_a ∂̄_b ln det g:" if kahler else "Ricci tensor R_ij:")
+    print(sp.pretty(ricci, use_unicode=True))
+    print()
+    print(("g^{a b̄} R_{a b̄} = " if kahler else "Scalar curvature R = ") + sp.sstr(scalar))
+    if kahler:
+        print("Riemannian scalar curvature of ds² = g_{a b̄} dz^a dz̄^b: " + extra["riemannian_scalar"])

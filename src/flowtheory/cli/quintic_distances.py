@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=_n_list, required=True, metavar="N1,N2,...", help="sample sizes")
     p.add_argument("--repeats", type=positive_int, default=1, help="independent samples per N (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the jax.random key (default 0)")
-    p.add_argument("--block", type=positive_int, default=512, help="rows per block of the distance scan (default 512)")
+    p.add_argument("--block", type=positive_int, default=128, help="rows per block of the distance scan (default 128)")
     p.add_argument("--out", type=Path, default=Path("quintic_distances_out"), help="output folder")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=run_distances)

@@ -43,3 +43,16 @@ def eq_3_7(n_pts: sp.Expr) -> sp.Expr:
 #: Claims printed with (3.7): the dimension argument's exponent -1/d with d = 6 ("-0.167"), and the
 #: read-offs of figure 3 right, μ ≈ .3 at 10^3 and ≈ .1 at 10^5 points.
 EQ_3_7_CLAIMS = {"exponent_dimension_argument": sp.Float("-0.167"), "mu_1e3": sp.Float(".3"), "mu_1e5": sp.Float(".1")}
+
+
+# --- The σ-measure of section 3 (appendix B text around (B.10)) -------------------------------
+
+
+def mu_cy_prefactor(n: sp.Expr) -> sp.Expr:
+    r"""Text before (B.10): "μ_CY = (−i)^n Ω ∧ Ω̄" — the prefactor of Ω∧Ω̄ in the volume form."""
+    return (-sp.I) ** n
+
+
+#: Text before (B.10): "μ_J = J^n/n!", then (B.10) "J^n = κ|Ω|²" and (B.11) "η = f^n/(κ|Ω|²)"
+#: (the entries ``eq_B_10`` and ``eq_B_11`` of :mod:`flowtheory.printed.flows`).
+MU_J = r"\mu_J = J^n / n!"

@@ -37,8 +37,9 @@ The fit of (3.7) uses :func:`numerics.montecarlo.fit_loglog_slope` on the means 
 :func:`nearest_neighbour_statistics`; :func:`poisson_mean_nn_distance` is its asymptotic law.
 
 Nearest neighbours.  :func:`nearest_neighbour_distances` scans row blocks with ``lax.map``; each
-block forms the ``(block, N)`` matrix of :math:`c^2 = |u^\\dagger u'|^2` of normalised points by a real
-matrix product and keeps the row maximum, so memory is :math:`O(N \\cdot \\text{block})` and no
+block forms the ``(block, N)`` matrix of :math:`c^2 = |u^\\dagger u'|^2` of normalised points as one
+real matrix product in the projector embedding (:func:`projector_embedding`) and keeps the row
+maximum, so memory is :math:`O(N \\cdot \\text{block})` and no
 ``N x N`` matrix ever exists.  The nearest-neighbour distance is a decreasing function of the
 largest :math:`c^2`; rows whose nearest neighbour is closer than ``refine_below`` (where the
 :math:`c^2` route is ill-conditioned) are recomputed exactly with the wedge form.
@@ -66,6 +67,7 @@ __all__ = [
     "nearest_neighbour_distances",
     "nearest_neighbour_statistics",
     "poisson_mean_nn_distance",
+    "projector_embedding",
 ]
 
 
@@ -182,7 +184,7 @@ def fs_distance_matrix(
     Row blocks of size ``block`` are computed with ``lax.map`` (working memory ``O(block * M)``);
     the result itself is ``N x M`` — for nearest neighbours of large samples use
     :func:`nearest_neighbour_distances`, which never forms it.  With ``w`` omitted the matrix is
-    exactly symmetric with an exactly zero diagonal.
+    exactly symmetric, and its diagonal (``O(eps)`` before the threshold) is 0 unless ``threshold=0``.
     """
     z = _check_points(z, "z")
     w = z if w is None else _check_points(w, "w")
@@ -199,24 +201,34 @@ def fs_distance_matrix(
     return apply_threshold(d, threshold)
 
 
-@partial(jax.jit, static_argnames=("block",))
-def _max_overlap_blocks(xq, x, xj, offset, block: int):
-    """Row maxima of ``c^2 = |u_a^dagger u_b|^2`` over ``b != a``, for the query rows ``xq`` (a chunk
-    of whole blocks of the padded sample, starting at row ``offset``), from real embeddings.
+def projector_embedding(z: Complex[Array, "N n"]) -> Float[Array, "N n*n"]:
+    """Real coordinates of the projector ``P = u u^dagger`` (``u = z/|z|``), an embedding of P^(n-1) in R^(n^2).
 
-    ``x = [Re u, Im u]`` and ``xj = [-Im u, Re u]``, so ``Re(u_a^dagger u_b) = x_a . x_b`` and
-    ``Im(u_a^dagger u_b) = x_a . xj_b``: one ``(block, 2n) @ (2n, 2N)`` product per block.
+    Columns: ``|u_i|^2`` (``n``), then ``sqrt(2) Re(conj(u_i) u_j)`` and ``sqrt(2) Im(conj(u_i) u_j)``
+    for ``i < j``, so that ``e(z) . e(w) = tr(P Q) = |u^dagger v|^2 = cos^2 d(z, w)`` and the Euclidean
+    distance ``|e(z) - e(w)| = sqrt(2) sin d(z, w)`` is an increasing function of the FS distance:
+    Euclidean nearest neighbours in this embedding are FS nearest neighbours.
     """
-    n_pts = x.shape[0]
-    both = jnp.concatenate([x, xj], axis=0).T
-    n_blocks = xq.shape[0] // block
+    z = np.asarray(z)
+    u = z / np.linalg.norm(z, axis=-1, keepdims=True)
+    i, j = np.triu_indices(u.shape[-1], 1)
+    off = np.conj(u[..., i]) * u[..., j]
+    return np.concatenate([np.abs(u) ** 2, math.sqrt(2) * off.real, math.sqrt(2) * off.imag], axis=-1)
+
+
+@partial(jax.jit, static_argnames=("block",))
+def _max_overlap_blocks(eq, e, offset, block: int):
+    """Row maxima of ``c^2 = e_a . e_b`` (:func:`projector_embedding`) over ``b != a``, for the
+    query rows ``eq`` (a chunk of whole blocks of the padded sample, starting at row ``offset``):
+    one ``(block, n^2) @ (n^2, N)`` product per block, the own column set to -1.
+    """
+    et = e.T
+    n_blocks = eq.shape[0] // block
 
     def one_block(i):
-        q = jax.lax.dynamic_slice_in_dim(xq, i * block, block)
-        g = q @ both
-        c2 = g[:, :n_pts] ** 2 + g[:, n_pts:] ** 2
+        c2 = jax.lax.dynamic_slice_in_dim(eq, i * block, block) @ et
         own = offset + i * block + jnp.arange(block)
-        c2 = jnp.where(own[:, None] == jnp.arange(n_pts)[None, :], -1.0, c2)
+        c2 = c2.at[jnp.arange(block), own].set(-1.0, mode="drop")  # padded rows: own >= N, dropped
         return jnp.max(c2, axis=1)
 
     return jax.lax.map(one_block, jnp.arange(n_blocks)).reshape(-1)
@@ -245,7 +257,7 @@ def nearest_neighbour_distances(
     z: Complex[Array, "N n"],
     *,
     threshold: float | None = None,
-    block: int = 512,
+    block: int = 128,
     refine_below: float = 1e-3,
     progress: bool = False,
 ) -> Float[Array, " N"]:
@@ -254,14 +266,14 @@ def nearest_neighbour_distances(
     Memory is ``O(N * block)``: ``lax.map`` over row blocks of the overlap matrix, keeping only
     each row's maximum (see the module docstring).  The distance is
     ``atan2(sqrt(1 - c^2), c)`` of the largest overlap ``c^2``; its absolute error is
-    ``~ 2n eps / sin(2d)``, below 1e-12 for ``d > refine_below = 1e-3``.  Rows with ``d <=
+    ``~ n^2 eps / sin(2d)``, about 1e-12 at ``d = refine_below = 1e-3`` and less above.  Rows with ``d <=
     refine_below`` (duplicates, near-duplicates) are recomputed with the exact wedge form, so the
     result is accurate to ``O(eps)`` everywhere.  Thresholded by (3.4) at the end.
 
     Args:
         z: ``(N, n)`` homogeneous coordinates, ``N >= 2``.
         threshold: as in :func:`fs_distance`.
-        block: rows per step (memory ``~ 3 * 8 * 2N * block`` bytes).
+        block: rows per step (working memory ``~ 8 * N * block`` bytes per step).
         refine_below: distance below which a row is recomputed exactly.
         progress: show a progress bar (the scan runs in :data:`PROGRESS_CHUNKS` compiled calls).
 
@@ -280,20 +292,18 @@ def nearest_neighbour_distances(
     t = _resolve_threshold(threshold)
     n_pts = z.shape[0]
     block = min(block, n_pts)
-    u = z / np.linalg.norm(z, axis=1, keepdims=True)
-    x = np.concatenate([u.real, u.imag], axis=1)
-    xj = np.concatenate([-u.imag, u.real], axis=1)
+    e = projector_embedding(z)
     # Query rows go in chunks of whole blocks (one compiled call per chunk, for the progress bar);
-    # padded rows repeat row 0 with an out-of-range own index, and their results are dropped.
+    # padded rows repeat row 0 and their results are dropped.
     n_blocks = -(-n_pts // block)
     chunk = block * -(-n_blocks // PROGRESS_CHUNKS)
     pad = (-n_pts) % chunk
-    xq = np.concatenate([x, np.repeat(x[:1], pad, axis=0)]) if pad else x
-    xj_dev, x_dev = jnp.asarray(xj), jnp.asarray(x)
-    c2max = np.empty(xq.shape[0])
-    with progress_bar("nearest neighbours", total=xq.shape[0] // chunk + 1, enabled=progress) as advance:
-        for start in range(0, xq.shape[0], chunk):
-            c2max[start : start + chunk] = np.asarray(_max_overlap_blocks(jnp.asarray(xq[start : start + chunk]), x_dev, xj_dev, start, block))
+    eq = np.concatenate([e, np.repeat(e[:1], pad, axis=0)]) if pad else e
+    e_dev = jnp.asarray(e)
+    c2max = np.empty(eq.shape[0])
+    with progress_bar("nearest neighbours", total=eq.shape[0] // chunk + 1, enabled=progress) as advance:
+        for start in range(0, eq.shape[0], chunk):
+            c2max[start : start + chunk] = np.asarray(_max_overlap_blocks(jnp.asarray(eq[start : start + chunk]), e_dev, start, block))
             advance()
         c2max = c2max[:n_pts]
         c2max = np.clip(c2max, 0.0, 1.0)
@@ -319,7 +329,7 @@ class NearestNeighbourStatistics:
 
 
 def nearest_neighbour_statistics(
-    z: Complex[Array, "N n"], *, threshold: float | None = None, block: int = 512, progress: bool = False
+    z: Complex[Array, "N n"], *, threshold: float | None = None, block: int = 128, progress: bool = False
 ) -> NearestNeighbourStatistics:
     """min / mean / max over the sample of each point's nearest-neighbour FS distance (figure 3 right).
 

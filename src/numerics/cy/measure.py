@@ -50,7 +50,7 @@ FS_SCALE = 1.0 / (2.0 * math.pi)
 
 
 def fs_metric(c: Chart) -> Complex[Array, "N n n"]:
-    """The Fubini–Study metric pulled back to the chart: :math:`g = J G J^\dagger` (``N, n, n``).
+    r"""The Fubini–Study metric pulled back to the chart: :math:`g = J G J^\dagger` (``N, n, n``).
 
     :math:`G_{\mu\bar\nu} = \tfrac{1}{2\pi}(\delta_{\mu\nu}/|z|^2 - \bar z_\mu z_\nu/|z|^4)` and
     ``J`` the embedding Jacobian (:func:`numerics.cy.patches.embedding_jacobian`); Hermitian
@@ -64,7 +64,7 @@ def fs_metric(c: Chart) -> Complex[Array, "N n n"]:
 
 
 def fs_det(c: Chart) -> Float[Array, " N"]:
-    """:math:`\det g_{FS}` of :func:`fs_metric` in closed form, ``O(m)`` per point.
+    r""":math:`\det g_{FS}` of :func:`fs_metric` in closed form, ``O(m)`` per point.
 
     With :math:`J_a = e_{k_a} + v_a e_j`, :math:`v_a = -\partial_{k_a}p/\partial_j p`, one has
     :math:`JJ^\dagger = 1 + vv^\dagger` and :math:`g = \tfrac{1}{2\pi|z|^2}(JJ^\dagger - uu^\dagger/|z|^2)`
@@ -277,3 +277,37 @@ def fs_sigma(sample) -> SigmaResult:
     """σ-measure of the Fubini–Study metric on a :class:`numerics.cy.sampling.PointSample`."""
     data = point_data(sample.surface, sample.points)
     return sigma_measure(sample.surface, data.weights, data.det_fs, data.omega2, np.asarray(sample.line_ids), sample_region(sample))
+
+
+def polydisc_integrals(surface: Hypersurface, n: int, key: Array) -> dict[str, tuple[float, float]]:
+    r"""Independent Monte-Carlo of :math:`\int_X J_{FS}^n` and :math:`\int_X |\Omega|^2 2^n d^{2n}x`
+    on a Fermat hypersurface, without random lines or weights: ``{"volume": (value, stderr),
+    "volume_omega": (value, stderr)}``.
+
+    In the chart (patch 0, eliminated 1) the local coordinates are drawn uniformly in the unit
+    polydisc (density :math:`\pi^{-n}`) and ``z_1`` runs over the ``d`` roots of
+    :math:`z_1^d = -(1 + \sum x^d)`; a root counts when the default chart rule picks (0, 1) there.
+    The default charts tile X, and the permutation symmetry of the Fermat equation (which preserves
+    FS and :math:`|\Omega|^2`) makes all ``m (m-1)`` charts contribute equally.  This is the check
+    of the sampling density and the weights (:func:`fs_sigma` must agree with it).
+
+    Raises:
+        InvalidParameterError: ``surface`` is not a Fermat hypersurface (``psi != 0`` or ``d != m``).
+    """
+    if surface.deformed or not surface.is_calabi_yau:
+        raise InvalidParameterError("the polydisc integration uses the permutation symmetry of a Fermat Calabi–Yau")
+    m, d, n_loc = surface.n_ambient, surface.degree, surface.dim
+    kr, kt = jax.random.split(key)
+    x = jnp.sqrt(jax.random.uniform(kr, (n, n_loc))) * jnp.exp(2j * jnp.pi * jax.random.uniform(kt, (n, n_loc)))
+    rhs = -(1.0 + jnp.sum(x**d, axis=-1))
+    root = jnp.abs(rhs) ** (1.0 / d) * jnp.exp(1j * jnp.angle(rhs) / d)
+    z1 = root[:, None] * jnp.exp(2j * jnp.pi * jnp.arange(d) / d)
+    z = jnp.concatenate([jnp.ones((n, d, 1)), z1[..., None], jnp.broadcast_to(x[:, None, :], (n, d, n_loc))], axis=-1).reshape(-1, m)
+    data = default_point_data(surface, z)
+    inside = (data.chart.patch == 0) & (data.chart.eliminated == 1)
+    scale = math.pi**n_loc * m * (m - 1) * 2**n_loc
+    out = {}
+    for name, density in (("volume", math.factorial(n_loc) * data.det_fs), ("volume_omega", data.omega2)):
+        per_draw = jnp.where(inside, density, 0.0).reshape(n, d).sum(axis=1) * scale
+        out[name] = (float(jnp.mean(per_draw)), float(jnp.std(per_draw) / math.sqrt(n)))
+    return out

@@ -48,9 +48,9 @@ NEWTON_STEPS = 1
 ACCEPT_TOLERANCE = 1e-10
 #: ... and its roots are pairwise at chordal distance above this (no double root).
 DISTINCT_ROOTS = 1e-7
-#: Lines solved per compiled call: the sample is built from blocks of these sizes (bounds memory
-#: and the number of compilations).
-BLOCK_SIZES = (256, 4096, 32768)
+#: Lines solved per compiled call: every sample is built from blocks of this one size (one
+#: compilation per hypersurface type, bounded memory, at most one block's surplus lines discarded).
+BLOCK_LINES = 4096
 
 
 @dataclass(frozen=True)
@@ -112,17 +112,19 @@ def sample_points(surface: Hypersurface, n: int, key: Array, *, progress: bool =
     with progress_bar(f"sampling {surface.name}", total=lines_needed, enabled=progress) as advance:
         block = 0
         while have < lines_needed:
-            size = _bucket(lines_needed - have)
-            points, ok = _sample_block(surface, jax.random.fold_in(key, block), size)
-            ok = np.asarray(ok)
-            good = np.asarray(points)[ok]
-            drawn += size
-            rejected += int(size - ok.sum())
-            take = min(good.shape[0], lines_needed - have)
-            blocks.append(good[:take])
-            have += take
-            advance(take)
-            block += 1
+            # dispatch every block still needed before reading any back (JAX runs them asynchronously)
+            count = -(-(lines_needed - have) // BLOCK_LINES)
+            pending = [_sample_block(surface, jax.random.fold_in(key, block + i), BLOCK_LINES) for i in range(count)]
+            block += count
+            for points, ok in pending:
+                ok = np.asarray(ok)
+                good = np.asarray(points)[ok]
+                drawn += BLOCK_LINES
+                rejected += int(BLOCK_LINES - ok.sum())
+                take = min(good.shape[0], lines_needed - have)
+                blocks.append(good[:take])
+                have += take
+                advance(take)
     lines = np.concatenate(blocks, axis=0)  # (lines_needed, d, m)
     points = lines.reshape(-1, surface.n_ambient)[:n]
     line_ids = np.repeat(np.arange(lines_needed, dtype=np.int64), d)[:n]
@@ -173,12 +175,6 @@ def sample_in_chart(
     return PointSample(surface, np.concatenate(kept), np.concatenate(ids), lines, rejected, (patch, eliminated), candidates)
 
 
-def _bucket(lines: int) -> int:
-    """The largest of :data:`BLOCK_SIZES` not above ``lines`` (the smallest if none): three compiled
-    shapes per hypersurface type, at most ``BLOCK_SIZES[0]`` lines wasted per sample."""
-    return max([BLOCK_SIZES[0]] + [size for size in BLOCK_SIZES if size <= lines])
-
-
 def _unit_sphere(key: Array, shape: tuple[int, ...]) -> Complex[Array, "*shape"]:
     """Points uniform on the unit sphere of C^shape[-1]: normalised complex Gaussians."""
     kr, ki = jax.random.split(key)
@@ -213,51 +209,41 @@ def _powers(x: Complex[Array, "L m"], d: int) -> Complex[Array, "L m d+1"]:
     return jnp.stack(powers, axis=-1)
 
 
-def _horner(coeffs: Complex[Array, "L d+1"], t: Complex[Array, "L r"]) -> tuple[Complex[Array, "L r"], Complex[Array, "L r"]]:
-    """``q(t)`` and ``q'(t)`` at every root estimate (coefficients in ascending order)."""
-    d = coeffs.shape[-1] - 1
-    q = jnp.broadcast_to(coeffs[..., d : d + 1], t.shape)
+def _horner(c: Complex[Array, "d+1 L"], t: Complex[Array, "r L"]) -> tuple[Complex[Array, "r L"], Complex[Array, "r L"]]:
+    """``q(t)`` and ``q'(t)`` at root estimates; coefficients ascending on axis 0, lines on the last axis."""
+    d = c.shape[0] - 1
+    q = jnp.broadcast_to(c[d], t.shape)
     dq = jnp.zeros_like(t)
     for k in range(d - 1, -1, -1):
         dq = dq * t + q
-        q = q * t + coeffs[..., k : k + 1]
+        q = q * t + c[k]
     return q, dq
 
 
 def aberth_roots(coeffs: Complex[Array, "L d+1"], iterations: int = ABERTH_ITERATIONS, start: Complex[Array, "L d"] | None = None) -> Complex[Array, "L d"]:
-    """All roots of each polynomial ``sum_k c_k t^k`` by Aberth–Ehrlich iterations (vectorised).
+    r"""All roots of each polynomial ``sum_k c_k t^k`` by Aberth–Ehrlich iterations (vectorised).
 
     Start (unless ``start`` is given): ``d`` points on the circle of radius ``|c_0/c_d|^(1/d)`` (the
     geometric mean of the root moduli), rotated off the real axis.  Update :math:`t_k \leftarrow
     t_k - N_k/(1 - N_k \sum_{j\ne k} (t_k - t_j)^{-1})` with the Newton correction
-    :math:`N_k = q(t_k)/q'(t_k)` (Aberth, Math. Comp. 27 (1973) 339).
+    :math:`N_k = q(t_k)/q'(t_k)` (Aberth, Math. Comp. 27 (1973) 339).  Internally the arrays are
+    ``(d, L)`` (lines on the fast axis) and the sum over roots is unrolled: this vectorises over
+    lines (3-4x faster than ``(L, d)``).
     """
-    d = coeffs.shape[-1] - 1
+    c = coeffs.T  # (d+1, L)
+    d = c.shape[0] - 1
     if start is None:
-        radius = jnp.abs(coeffs[..., :1] / coeffs[..., d:]) ** (1.0 / d)
+        radius = jnp.abs(c[0] / c[d]) ** (1.0 / d)
         angles = 2 * jnp.pi * (jnp.arange(d) + 0.25) / d + 0.4
-        start = radius * jnp.exp(1j * angles)
-    off_diagonal = 1.0 - jnp.eye(d)
+        start = (radius[None, :] * jnp.exp(1j * angles)[:, None]).T
 
     def step(_, t):
-        q, dq = _horner(coeffs, t)
-        newton = _divide(q, dq)
-        diff = t[..., :, None] - t[..., None, :] + jnp.eye(d)
-        repulsion = jnp.sum(off_diagonal * _reciprocal(diff), axis=-1)
-        return t - _divide(newton, 1.0 - newton * repulsion)
+        q, dq = _horner(c, t)
+        newton = q / dq
+        repulsion = jnp.stack([sum(1.0 / (t[k] - t[j]) for j in range(d) if j != k) for k in range(d)])
+        return t - newton / (1.0 - newton * repulsion)
 
-    return jax.lax.fori_loop(0, iterations, step, start)
-
-
-def _reciprocal(x: Complex[Array, "*s"]) -> Complex[Array, "*s"]:
-    """``1/x`` as ``conj(x)/|x|^2``: one real division instead of XLA's scaled complex division
-    (no overflow protection needed: |x| is far from the float64 limits here)."""
-    return jnp.conj(x) / (x.real * x.real + x.imag * x.imag)
-
-
-def _divide(a: Complex[Array, "*s"], b: Complex[Array, "*s"]) -> Complex[Array, "*s"]:
-    """``a/b`` through :func:`_reciprocal`."""
-    return a * _reciprocal(b)
+    return jax.lax.fori_loop(0, iterations, step, start.T).T
 
 
 def _aberth_with_rescue(coeffs: Complex[Array, "L d+1"]) -> Complex[Array, "L d"]:
@@ -267,8 +253,8 @@ def _aberth_with_rescue(coeffs: Complex[Array, "L d+1"]) -> Complex[Array, "L d"
     t = aberth_roots(coeffs)
     n_lines = t.shape[0]
     n_rescue = max(1, n_lines // RESCUE_FRACTION)
-    q, dq = _horner(coeffs, t)
-    score = jnp.max(jnp.abs(q / dq) / (1.0 + jnp.abs(t)), axis=-1)
+    q, dq = _horner(coeffs.T, t.T)
+    score = jnp.max(jnp.abs(q / dq) / (1.0 + jnp.abs(t.T)), axis=0)
     score = jnp.where(jnp.isfinite(score), score, jnp.inf)
     _, worst = jax.lax.top_k(score, n_rescue)
     rescued = aberth_roots(coeffs[worst], RESCUE_ITERATIONS, start=t[worst])
