@@ -15,11 +15,11 @@ Reported: median wall time over ``--repeats`` runs, the ratio ``baseline time / 
 ``--n-large`` (default 10^5, one run, first call timed; a dense ``N x N`` float64 matrix would need ``8 N^2`` bytes, 80 GB).
 Time is that of a second call (the first compiles); peak memory is ``ru_maxrss`` after the first
 call minus ``ru_maxrss`` after importing and loading the points, so it includes the compiler's.
-Results are printed and written to ``--out`` as JSON.  The machine is shared: quote medians.
+Results are printed and written to ``--json`` (default ``benchmarks/results/cy_distances.json``).  The machine is shared: quote medians.
 
 Usage::
 
-    python benchmarks/bench_cy_distances.py [--n-small 10000] [--n-large 100000] [--repeats 3]
+    python benchmarks/bench_cy_distances.py [--n-small 10000] [--n-large 100000] [--repeats 3] [--json PATH]
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_cy_distances.json")
+    parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "cy_distances.json", help="where to write the figures")
     parser.add_argument("--worker", nargs=4, metavar=("METHOD", "NPZ", "BLOCK", "RESULT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -153,7 +153,7 @@ def main() -> None:
         report["small"] = {"n": args.n_small, "jax-blocked": ours}
         for method in ("numpy-arccos", "kdtree-embedding"):
             stats, d = measure(method, small, args.block, args.repeats, tmp)
-            stats["speedup_of_ours"] = stats["seconds_median"] / ours["seconds_median"]
+            stats["time_ratio_to_ours"] = stats["seconds_median"] / ours["seconds_median"]
             stats["max_abs_difference_to_ours"] = float(np.max(np.abs(d - d_ours)))
             report["small"][method] = stats
         big, d_big = measure("jax-blocked", large, args.block, 1, tmp)
@@ -161,15 +161,15 @@ def main() -> None:
         big["dense_matrix_mib"] = 8 * args.n_large**2 / 2**20
         big["mean_nn_distance"] = float(d_big.mean())
         report["large"] = {"n": args.n_large, "jax-blocked": big}
-    report["run_record"] = run_record(args.seed, {k: v for k, v in vars(args).items() if k not in ("worker", "out")})
-    write_json_atomic(args.out, report)
+    report["run_record"] = run_record(args.seed, {k: v for k, v in vars(args).items() if k not in ("worker", "json")})
+    write_json_atomic(args.json, report)
 
     s = report["small"]
     print(f"nearest-neighbour FS distances, Fermat quintic, block {args.block}, {report['cpu_count']} CPUs (medians of {args.repeats})")
     print(f"N = {args.n_small}:")
     for method in ("jax-blocked", "numpy-arccos", "kdtree-embedding"):
         r = s[method]
-        extra = "" if method == "jax-blocked" else f"  time / ours = {r['speedup_of_ours']:.2f}, max |diff| {r['max_abs_difference_to_ours']:.1e}"
+        extra = "" if method == "jax-blocked" else f"  time / ours = {r['time_ratio_to_ours']:.2f}, max |diff| {r['max_abs_difference_to_ours']:.1e}"
         print(f"  {method:18s} {r['seconds_median']:8.2f} s  peak +{r['peak_extra_mib_median']:7.1f} MiB{extra}")
     b = report["large"]["jax-blocked"]
     print(
@@ -177,7 +177,7 @@ def main() -> None:
         f"(O(N*block) estimate {b['predicted_working_mib']:.0f} MiB; a dense matrix: {b['dense_matrix_mib']:.0f} MiB); "
         f"mean NN distance {b['mean_nn_distance']:.4f}"
     )
-    print(f"written: {args.out}")
+    print(f"written: {args.json}")
 
 
 if __name__ == "__main__":

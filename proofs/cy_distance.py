@@ -5,8 +5,8 @@ r"""Fubini–Study distances, their threshold, nearest-neighbour scaling and bat
   :math:`g = \partial\bar\partial\log|z|^2` (``ds^2 = g_{a\bar b}dz^a d\bar z^b``) and equals the
   well-conditioned form :math:`\operatorname{atan2}(|z\wedge z'|, |z^\dagger z'|)` used by
   :mod:`numerics.cy.distance` (Lagrange's identity); float64 values against a 50-digit mpmath
-  reference, the CP^1 Bloch half-angle, symmetry, scale invariance, the triangle inequality and the
-  diameter pi/2.
+  reference, the CP^1 Bloch half-angle, the infinitesimal form (the FS norm of a tangent vector),
+  symmetry, scale invariance, the triangle inequality and the diameter pi/2.
 * ``cyd-threshold`` (3.4): the series of arccos(1 - eps); the size of the printed route's
   float64 noise; the numeric example printed after (3.4).
 * ``cyd-nn-scaling`` (3.7): the dimension argument made quantitative (Poisson law with the FS
@@ -114,6 +114,13 @@ def fs_distance_proof() -> Outcome:
     Dq = np.asarray(fs_distance_matrix(qmat.T))
     err_diam = float(np.max(np.abs(Dq[~np.eye(5, dtype=bool)] - math.pi / 2)))
 
+    # infinitesimal form at random points and directions: d(z, z + t v)/t -> |v_perp|/|z|, the FS
+    # norm (|v|^2|z|^2 - |z^dagger v|^2)^(1/2) / |z|^2 of ds^2 = g dz dzbar (error O(t) + O(eps/t))
+    zz, vv, step = _random_points(rng, 50), _random_points(rng, 50), 1e-6
+    fs_norm = np.sqrt(np.linalg.norm(vv, axis=1) ** 2 * np.linalg.norm(zz, axis=1) ** 2 - np.abs(np.sum(np.conj(zz) * vv, axis=1)) ** 2)
+    fs_norm /= np.linalg.norm(zz, axis=1) ** 2
+    err_local = float(np.max(np.abs(np.asarray(fs_distance(zz, zz + step * vv, threshold=0.0)) / step / fs_norm - 1.0)))
+
     zsym, wsym = sp.symbols("z0:5"), sp.symbols("w0:5")
     wedge = sp.sqrt(sum(sp.Abs(zsym[i] * wsym[j] - zsym[j] * wsym[i]) ** 2 for i in range(5) for j in range(i + 1, 5)))
     derived = sp.atan2(wedge, sp.Abs(sum(sp.conjugate(a) * b for a, b in zip(zsym, wsym))))
@@ -130,6 +137,7 @@ def fs_distance_proof() -> Outcome:
             Check("triangle inequality violation", max(triangle, 0.0), 1e-14),
             Check("d above the diameter pi/2", over_diameter, 0.0),
             Check("orthonormal points at distance pi/2", err_diam, 1e-15),
+            Check("|d(z, z + t v) / (t |v|_FS) - 1|, t = 1e-6", err_local, 1e-5),
         ),
         symbolic_checks={
             **{f"Lagrange identity |z|^2|w|^2-|z^+w|^2 = |z^w|^2, n={n}": _lagrange_identity_holds(n) for n in range(2, 6)},

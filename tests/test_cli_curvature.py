@@ -78,13 +78,12 @@ def test_kahler_cp1(capsys, source):
     assert doc["conjugates"] == ["zb"] and doc["kahler"] is True
 
 
-def test_kahler_cp2_is_kahler_einstein(capsys):
-    doc = derive_json(capsys, "--kahler", "--coords", "z w", "--potential", "log(1 + z*zb + w*wb)")
-    names = ("z", "zb", "w", "wb")
-    ric = sp.Matrix([[parse(e, *names, real=False) for e in row] for row in doc["ricci"]])
-    g = sp.Matrix([[parse(e, *names, real=False) for e in row] for row in doc["metric"]])
-    assert (ric - 3 * g).applyfunc(sp.simplify) == sp.zeros(2, 2)
-    assert parse(doc["scalar"], *names, real=False) == 6
+def test_kahler_flat_torus_two_coordinates(capsys):
+    # A constant, non-diagonal Hermitian metric (flat torus C²/Λ): Ricci-flat, Γ = 0.
+    doc = derive_json(capsys, "--kahler", "--coords", "z w", "--metric", "[[2, 1 + I/2], [1 - I/2, 3]]")
+    assert all(parse(e, "z", "w") == 0 for row in doc["ricci"] for e in row)
+    assert all(parse(e, "z", "w") == 0 for block in doc["christoffel"] for row in block for e in row)
+    assert parse(doc["scalar"], "z") == 0 and doc["conjugates"] == ["zb", "wb"]
 
 
 @pytest.mark.parametrize(

@@ -225,3 +225,23 @@ def test_bad_input_raises_named_errors():
         nearest_neighbour_distances(np.ones((4, 5)), block=0)
     with pytest.raises(InvalidParameterError):
         poisson_mean_nn_distance(10, 0, 1.0)
+
+
+@pytest.mark.slow
+def test_quintic_mean_nn_distance_follows_poisson_law_not_printed_fit():
+    """Fermat quintic, N = 10^3..10^5: mu N^(1/6) -> Gamma(7/6) 5^(1/6) (within 1% at 10^5), the
+    fitted slope is -1/6 within 0.01 (pre-asymptotic), and the printed b = -.184 is > 5 SE away."""
+    import jax
+
+    from numerics.cy.hypersurface import fermat_quintic
+    from numerics.cy.sampling import sample_points
+
+    ns = np.array([1000, 10000, 100000])
+    key = jax.random.PRNGKey(SEED)
+    means = np.array([nearest_neighbour_statistics(sample_points(fermat_quintic(), int(n), jax.random.fold_in(key, int(n))).points).mean for n in ns])
+    poisson = poisson_mean_nn_distance(ns, 6, 5 * math.pi**3 / 6)
+    assert means[-1] == pytest.approx(poisson[-1], rel=0.01)
+    assert np.all(means < poisson)  # approached from below
+    fit = fit_loglog_slope(ns, means)
+    assert abs(fit.slope + 1 / 6) <= 0.01
+    assert abs(fit.slope + 0.184) >= 5 * fit.slope_se

@@ -18,7 +18,7 @@ from numerics.cy.sampling import aberth_roots, line_coefficients, sample_in_char
 #: |p(z)|/|z|^d of sampled points: a few ulps of float64 times the polynomial's condition.
 RESIDUAL_TOL = 1e-13
 
-SURFACES = [fermat_cubic(), fermat_quartic(), fermat_quintic(), quintic_family(0.5 + 0.3j), quintic_family(3.0), fermat(5)]
+SURFACES = [fermat_cubic(), fermat_quartic(), fermat_quintic(), quintic_family(0.5 + 0.3j), quintic_family(3.0), quintic_family(1e8j), fermat(5)]
 
 
 @pytest.mark.parametrize("surface", SURFACES, ids=lambda s: f"{s.name}-{s.psi}")

@@ -85,6 +85,9 @@ def test_replace_conjugates():
     g = kahler.metric_from_potential(potential, Z, ZB)
     g_ref = kahler.metric_from_potential(sp.log(1 + Z * ZB), Z, ZB)
     assert sp.simplify(g[0, 0] - g_ref[0, 0]) == 0
+    # Metrics written with conjugate(z) are accepted by every function (sphere of radius 1/2: 4·2 = 8).
+    fs = sp.Matrix([[1 / (1 + Z * sp.conjugate(Z)) ** 2]])
+    assert sp.simplify(kahler.scalar_curvature(fs, Z, ZB)) == 2
     w, wb = sp.symbols("w wb")
     replaced = kahler.replace_conjugates(sp.re(w) + sp.im(w) + sp.conjugate(w) + sp.Abs(w), w, wb)
     assert sp.expand(replaced - ((w + wb) / 2 + (w - wb) / (2 * sp.I) + wb + sp.sqrt(w * wb))) == 0

@@ -322,6 +322,8 @@ def test_check_metric_rejects(g, coords, points_, error):
 def test_curvature_functions_reject_asymmetric_or_misshaped_input():
     with pytest.raises(NotSymmetricError):
         ricci_scalar(sp.Matrix([[1, x], [y, 1]]), (x, y))
+    with pytest.raises(NotSymmetricError):
+        hessian(x * y, sp.Matrix([[1, x], [y, 1]]), (x, y))
     with pytest.raises(InvalidParameterError):
         christoffel(sp.eye(3), (x, y))
     with pytest.raises(InvalidParameterError):

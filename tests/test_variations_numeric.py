@@ -79,6 +79,7 @@ def test_potential_variation_in_complex_dimension_two(name, key):
     assert gaps[1] < 1e-11 and gaps[1] <= max(1e-3 * gaps[0], 1e-14), gaps
 
 
+@pytest.mark.slow  # the 16² point is also proof nflow-variation-perelman (default run)
 def test_perelman_variation_on_a_random_torus_metric(key):
     """Perelman's F (2.41) at fixed e^{-φ}dV: δφ slaved numerically (jvp of the measure)."""
     functional = functionals.preset("perelman", 2)

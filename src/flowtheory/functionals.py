@@ -106,6 +106,7 @@ class Functional:
             :math:`\mathcal{L}_{\nabla\phi}g`: Ricci flow (2.39), not a gradient flow).
         h1_potential: the :math:`H^1` gradient (jet form) where ``flow_rule == "h1"``.
         parameters: constants of the functional (e.g. :math:`\bar R`), as symbols.
+        formula: the functional in covariant LaTeX, for display.
     """
 
     name: str
@@ -125,7 +126,7 @@ class Functional:
     flow_rule: FlowRule = "l2"
     h1_potential: sp.Expr | None = None
     parameters: tuple[sp.Symbol, ...] = ()
-    notes: str = ""
+    formula: str = ""
 
     @property
     def coords(self) -> tuple[sp.Symbol, ...]:
@@ -247,7 +248,7 @@ def perelman(dim: int = 2) -> Functional:
     integrand = riemann.ricci_scalar(g, jet.coords) + riemann.grad_norm_sq(phi, g, jet.coords)
     m = jet.to_jet(sp.exp(-phi) * vol)
     return Functional(
-        name="perelman",
+        name="perelman", formula=r"\mathcal{F}[g,\phi] = \int (R + |\nabla\phi|^2)\,e^{-\phi}\,dV",
         title="Perelman's F-functional",
         equations=("2.40", "2.41", "2.42"),
         variable="metric",
@@ -285,7 +286,7 @@ def einstein_hilbert_metric(dim: int = 2) -> Functional:
     vol = jet.to_jet(riemann.volume_density(g, jet.coords))
     R = riemann.ricci_scalar(g, jet.coords)
     return Functional(
-        name="einstein-hilbert-metric",
+        name="einstein-hilbert-metric", formula=r"\int R\,dV",
         title="Einstein-Hilbert action",
         equations=(),
         variable="metric",
@@ -304,7 +305,7 @@ def volume(dim: int = 2) -> Functional:
     jet, g = _riemannian_jet(dim)
     vol = jet.to_jet(riemann.volume_density(g, jet.coords))
     return Functional(
-        name="volume", title="Volume", equations=(), variable="metric", jet=jet, integrand=sp.S.One,
+        name="volume",  formula=r"\int dV", title="Volume", equations=(), variable="metric", jet=jet, integrand=sp.S.One,
         measure_label="dV", lagrangian=sp.S.One, weight=vol, inner_measure=vol, metric=g,
     )
 
@@ -474,7 +475,7 @@ def ultralocal(n: int = 1, F: sp.Expr | None = None, eta: sp.Symbol | None = Non
     Fprime = sp.diff(F, eta).subs(eta, s.eta)
     return _potential_functional(
         s,
-        name="ultralocal",
+        name="ultralocal", formula=r"E = \int F(\eta)\,\mu_{CY}",
         title=f"Ultra-local functional, F(eta) = {F}",
         equations=("B.12", "B.13", "B.14", "B.21"),
         integrand=F,
@@ -501,6 +502,7 @@ def kahler_ricci(n: int = 1, setting: KahlerSetting | None = None) -> Functional
             **base.__dict__,
             "name": "kahler-ricci",
             "title": "Kahler-Ricci flow (H1 descent of the entropy int eta ln eta mu_CY)",
+            "formula": r"\int \eta\ln\eta\,\mu_{CY}",
             "equations": ("B.3", "B.4"),
             "h1_potential": s.jet.to_jet(-sp.log(s.eta)),
         }
@@ -519,7 +521,7 @@ def calabi(n: int = 1, setting: KahlerSetting | None = None) -> Functional:
     s = setting or kahler_setting(n)
     R = s.scalar_curvature()
     return _potential_functional(
-        s, name="calabi", title="Calabi functional", equations=("B.7", "B.8", "B.9"), integrand=R**2,
+        s, name="calabi", formula=r"Ca = \int R^2\,\omega_\varphi^n", title="Calabi functional", equations=("B.7", "B.8", "B.9"), integrand=R**2,
         measure_label=r"\omega_\varphi^n", lagrangian=R**2, weight=s.det,
     )
 
@@ -545,7 +547,7 @@ def mabuchi(n: int = 1, setting: KahlerSetting | None = None) -> Functional:
     aubin = sp.Add(*[mixed_discriminant([g0] * k + [s.metric] * (n - k)) for k in range(n + 1)])
     density = entropy - phi * twist + Rbar / (n + 1) * phi * aubin
     return _potential_functional(
-        s, name="mabuchi", title="Mabuchi K-energy", equations=("B.8", "B.9"),
+        s, name="mabuchi", formula=r"M(\varphi),\ \delta M = -\int (R - \bar R)\,\delta\varphi\,\omega_\varphi^n", title="Mabuchi K-energy", equations=("B.8", "B.9"),
         integrand=sp.Symbol("M"), measure_label=r"d^{2n}x", lagrangian=density, weight=sp.S.One, parameters=(Rbar,),
     )
 
@@ -569,7 +571,7 @@ def j_functional(n: int = 1, chi: sp.Matrix | None = None, setting: KahlerSettin
     aubin = sp.Add(*[mixed_discriminant([g0] * k + [s.metric] * (n - k)) for k in range(n + 1)])
     density = phi * first - c / (n + 1) * phi * aubin
     return _potential_functional(
-        s, name="j", title="J-functional", equations=(), integrand=sp.Symbol("J"),
+        s, name="j", formula=r"J_\chi(\varphi),\ \delta J = \int (\mathrm{tr}_{\omega_\varphi}\chi - c)\,\delta\varphi\,\omega_\varphi^n", title="J-functional", equations=(), integrand=sp.Symbol("J"),
         measure_label=r"d^{2n}x", lagrangian=density, weight=sp.S.One, parameters=(c,),
     )
 
@@ -583,7 +585,7 @@ def two_derivative(n: int = 1, setting: KahlerSetting | None = None) -> Function
     s = setting or kahler_setting(n)
     integrand = s.grad_norm_sq(s.eta)
     return _potential_functional(
-        s, name="two-derivative", title="Two-derivative functional", equations=("B.15", "B.16", "B.19", "B.20"),
+        s, name="two-derivative", formula=r"E_2 = \int \mu_{CY}\,g^{a\bar b}\partial_a\eta\,\bar\partial_{\bar b}\eta", title="Two-derivative functional", equations=("B.15", "B.16", "B.19", "B.20"),
         integrand=integrand, measure_label=r"\mu_{CY}", lagrangian=integrand, weight=s.w,
     )
 
@@ -600,7 +602,7 @@ def einstein_hilbert(n: int = 1, setting: KahlerSetting | None = None) -> Functi
     s = setting or kahler_setting(n)
     R = RIEMANNIAN_FACTOR["line-element"] * s.scalar_curvature() / 2  # half the Riemannian R
     return _potential_functional(
-        s, name="einstein-hilbert", title="Einstein-Hilbert action with the CY measure", equations=("B.17",),
+        s, name="einstein-hilbert", formula=r"E_{EH} = -\tfrac12\int \mu_{CY} R_{\mathrm{Riem}}", title="Einstein-Hilbert action with the CY measure", equations=("B.17",),
         integrand=-R, measure_label=r"\mu_{CY}", lagrangian=-R, weight=s.w,
     )
 
@@ -619,7 +621,7 @@ def perelman_eta(n: int = 1, setting: KahlerSetting | None = None) -> Functional
 
     integrand = RIEMANNIAN_FACTOR["line-element"] * (R + s.grad_norm_sq(u))
     return _potential_functional(
-        s, name="perelman-eta", title="Perelman's F with dilaton ln eta", equations=("B.18",),
+        s, name="perelman-eta", formula=r"\mathcal{F} = \int \mu_{CY}(R_{\mathrm{Riem}} + |\nabla\ln\eta|^2)", title="Perelman's F with dilaton ln eta", equations=("B.18",),
         integrand=integrand, measure_label=r"\mu_{CY}", lagrangian=integrand, weight=s.w,
     )
 

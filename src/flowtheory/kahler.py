@@ -10,7 +10,8 @@ derivatives are then ordinary partial derivatives,
 and the physical value of an expression is recovered by setting ``z_a = x_a + i y_a``,
 ``zbar_a = x_a − i y_a`` (:func:`at_point`, :func:`to_real`).  :func:`complex_coordinates`
 makes such pairs (``zbar`` is named ``z`` + ``"b"``: ``z, zb``); :func:`replace_conjugates`
-rewrites ``conjugate(z)``, ``re(z)``, ``im(z)`` and ``Abs(z)`` in terms of the pair.
+rewrites ``conjugate(z)``, ``re(z)``, ``im(z)`` and ``Abs(z)`` in terms of the pair (every function
+here applies it to the metric it is given, so ``conjugate(z)`` may be used directly).
 
 Index convention: a Hermitian metric is the ``n x n`` matrix ``g[a, b] = g_{a b̄}``.  Its inverse
 ``g^{a b̄}`` is defined by ``g^{a b̄} g_{c b̄} = δ^a_c`` and returned indexed ``[a, b]``
@@ -63,6 +64,7 @@ __all__ = [
     "complex_coordinates",
     "d",
     "dbar",
+    "default_sample_points",
     "inverse_metric",
     "kahler_laplacian",
     "metric_from_potential",
@@ -166,7 +168,7 @@ def _prepare(g, z, zbar):
         raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
     if g.rows != len(z):
         raise InvalidParameterError(f"metric is {g.rows}x{g.cols} but there are {len(z)} complex coordinates")
-    return g, z, zbar
+    return sp.ImmutableMatrix(replace_conjugates(g, z, zbar)), z, zbar
 
 
 def at_point(expr, z, zbar, point: Sequence[complex] | Mapping, digits: int = 30):

@@ -29,8 +29,9 @@ derived quantity is applied to the intermediate quantities too (Γ before it is 
 which keeps expression swell down.
 
 Results are cached on the (immutable) inputs, so asking for Γ, Ricci and R of one metric
-computes Γ once.  Validation of the metric's symmetry and positivity is :func:`check_metric`;
-the functions here only check the shape and, structurally, the symmetry.
+computes Γ once (:func:`clear_cache` empties the caches).  Every function checks the shape and the
+symmetry of the metric (``NotSymmetricError``); positive definiteness is checked, at sample points,
+by :func:`check_metric`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ __all__ = [
     "Simplifier",
     "check_metric",
     "christoffel",
+    "clear_cache",
+    "default_sample_points",
     "grad_norm_sq",
     "hessian",
     "inverse_metric",
@@ -92,15 +95,12 @@ def _prepare(g, coords) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
         raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
     if g.rows != len(coords):
         raise InvalidParameterError(f"metric is {g.rows}x{g.cols} but there are {len(coords)} coordinates")
+    _require_symmetric(g)
     return g, coords
 
 
-def _structurally_symmetric(g: sp.MatrixBase) -> bool:
-    n = g.rows
-    return all(g[i, j] == g[j, i] or sp.expand(g[i, j] - g[j, i]) == 0 for i in range(n) for j in range(i + 1, n))
-
-
 def _require_symmetric(g: sp.MatrixBase) -> None:
+    """Structural equality, then ``expand``, then ``simplify`` of ``g_ij − g_ji`` (in that order)."""
     n = g.rows
     for i in range(n):
         for j in range(i + 1, n):
@@ -175,7 +175,6 @@ def check_metric(
     import numpy as np
 
     g, coords = _prepare(g, coords)
-    _require_symmetric(g)
     if sample_points is None:
         extra = sorted(g.free_symbols - set(coords), key=str)
         points = default_sample_points(list(coords) + extra)
@@ -304,6 +303,12 @@ def _scalar(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.Expr:
     return _trace_with_inverse(g, _ricci(g, coords, simp), simp)
 
 
+def clear_cache() -> None:
+    """Drop the cached Γ, Riemann, Ricci and inverse metrics (memory, or timing a cold computation)."""
+    for cached in (_adjugate_and_det, _inverse, _christoffel, _riemann, _ricci, _scalar):
+        cached.cache_clear()
+
+
 # ----------------------------------------------------------------------------------------------
 # public API
 # ----------------------------------------------------------------------------------------------
@@ -337,8 +342,6 @@ def christoffel(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simp
     ``Γ^θ_{φφ} = −sin θ cos θ``, ``Γ^φ_{θφ} = cos θ / sin θ``.
     """
     g, coords = _prepare(g, coords)
-    if not _structurally_symmetric(g):
-        _require_symmetric(g)
     return sp.Array(_christoffel(g, coords, _simplifier(simplify)))
 
 
@@ -352,8 +355,6 @@ def riemann_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: S
     Antisymmetric in ``(c, d)`` exactly (only ``c < d`` is computed).
     """
     g, coords = _prepare(g, coords)
-    if not _structurally_symmetric(g):
-        _require_symmetric(g)
     return sp.Array(_riemann(g, coords, _simplifier(simplify)))
 
 
@@ -366,8 +367,6 @@ def ricci_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Sim
     the round S^n of radius r has ``R_{ij} = (n−1)/r² g_{ij}``.
     """
     g, coords = _prepare(g, coords)
-    if not _structurally_symmetric(g):
-        _require_symmetric(g)
     return sp.Matrix(_ricci(g, coords, _simplifier(simplify)))
 
 
@@ -383,8 +382,6 @@ def ricci_scalar(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Sim
     2
     """
     g, coords = _prepare(g, coords)
-    if not _structurally_symmetric(g):
-        _require_symmetric(g)
     return _scalar(g, coords, _simplifier(simplify))
 
 

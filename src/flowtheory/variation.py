@@ -52,7 +52,7 @@ are accepted; higher orders raise :class:`~flowtheory.errors.UnsupportedOrderErr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import sympy as sp
@@ -78,6 +78,8 @@ __all__ = [
 
 DEFAULT_MAX_ORDER = 4
 
+_TABLES: dict = {}
+
 
 @dataclass(frozen=True)
 class JetSpace:
@@ -91,7 +93,6 @@ class JetSpace:
 
     coords: tuple[sp.Symbol, ...]
     fields: tuple[str, ...]
-    _table: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "coords", tuple(self.coords))
@@ -105,6 +106,11 @@ class JetSpace:
             raise InvalidParameterError(f"a field is named like a coordinate: {sorted(names & set(self.fields))}")
 
     # -- jet symbols ------------------------------------------------------------------------
+    @property
+    def _table(self) -> dict:
+        """The symbol table, shared by all equal jet spaces (symbols are created on demand)."""
+        return _TABLES.setdefault((self.coords, self.fields), {})
+
     @property
     def dim(self) -> int:
         return len(self.coords)
@@ -354,9 +360,18 @@ def euler_operator(
     return total
 
 
-def is_null_lagrangian(density: sp.Expr, jet: JetSpace, *, max_order: int = DEFAULT_MAX_ORDER) -> bool:
-    """Whether every Euler operator of ``density`` vanishes identically (a total divergence)."""
-    return all(canonical_zero(euler_operator(density, name, jet, max_order=max_order)) for name in jet.fields)
+def is_null_lagrangian(
+    density: sp.Expr, jet: JetSpace, *, weight: sp.Expr | None = None, max_order: int = DEFAULT_MAX_ORDER
+) -> bool:
+    """Whether every Euler operator of ``density`` (times ``weight``) vanishes identically: a total divergence.
+
+    Decided in canonical form (:func:`canonical_zero`) on the weighted Euler operators, which are
+    rational in the jets for the weights used here.
+    """
+    return all(
+        canonical_zero(sp.cancel(euler_operator(density, name, jet, weight=weight, max_order=max_order)))
+        for name in jet.fields
+    )
 
 
 # ----------------------------------------------------------------------------------------------

@@ -64,10 +64,6 @@ class CompiledField:
     jets: tuple[Jet, ...]
     fields: tuple[str, ...]
 
-    @property
-    def max_derivative_order(self) -> int:
-        return max((sum(j.orders) for j in self.jets if j.field is not None), default=0)
-
     def inputs(self, grid, values: Mapping[str, jax.Array], parities: Mapping[str, int] | None = None) -> list[jax.Array]:
         """The argument arrays on ``grid``: spectral derivatives of the fields, coordinates."""
         missing = set(self.fields) - set(values)

@@ -30,7 +30,7 @@ from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositive
 from numerics.fields import CompiledField
 from numerics.integrators import rk4_step
 
-__all__ = ["GridFlow", "run_flow", "FlowRun", "spread"]
+__all__ = ["GridFlow", "run_flow", "FlowRun"]
 
 State = dict[str, jax.Array]
 
@@ -70,11 +70,6 @@ class GridFlow:
         if self.smearing is not None:
             out = {k: self.smearing(v) for k, v in out.items()}
         return out
-
-
-def spread(values: jax.Array) -> float:
-    """``max - min`` of a sampled field (the curvature spread of a flow)."""
-    return float(jnp.max(values) - jnp.min(values))
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ FUNCTIONS: dict[str, object] = {
 _ALLOWED_OPS = set("+-*/^()[],") | {"**"}
 
 
-def _check_tokens(text: str, known: set[str]) -> None:
+def _check_tokens(text: str) -> None:
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
@@ -69,7 +69,7 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]):
     clash = sorted(set(symbols) & set(FUNCTIONS))
     if clash:
         raise CliError(f"coordinate names {clash} clash with function or constant names")
-    _check_tokens(text, set(symbols))
+    _check_tokens(text)
     global_dict = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "Symbol": sp.Symbol, **FUNCTIONS}
     try:
         value = parse_expr(

@@ -8,7 +8,9 @@
     at >= 2 distinct ``N``, and compares with the dimension argument ``b = -1/6``, its Poisson
     prefactor ``Gamma(7/6) 5^(1/6)`` and the printed ``.968 N^-.184``.  Writes
     ``DIR/quintic_distances.json`` (atomically, after every ``N``: an interrupted run resumes from
-    it when rerun with the same seed) and ``DIR/quintic_distances.png``.
+    it when rerun with the same seed) and ``DIR/quintic_distances.png``.  Sample ``(N, r)`` is drawn
+    with the key ``fold_in(fold_in(PRNGKey(seed), N), r)``, so adding sizes or repeats never changes
+    the samples already drawn.
 
 ``cluster --n N --batches B --clusters C [--seed S] [--out DIR] [--json]``
     Draw ``N`` points, cluster them by batched average-linkage agglomerative clustering on FS
@@ -72,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_distances(args: argparse.Namespace) -> int:
     import json
+    import resource
 
     import jax
     import numpy as np
@@ -111,6 +114,7 @@ def run_distances(args: argparse.Namespace) -> int:
     result = {
         "samples": rows,
         "fit": fit,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "dimension_slope": -1 / real_dim,
         "poisson_prefactor": float(poisson_mean_nn_distance(1, real_dim, volume)),
         "paper_fit": PAPER_FIT,
@@ -167,6 +171,7 @@ def _render_distances(result: dict) -> None:
     else:
         console.print("fit (3.7): needs >= 3 samples at >= 2 distinct N")
     console.print(f"dimension argument: b = {result['dimension_slope']:.4f}, asymptotic a = {result['poisson_prefactor']:.4f}; paper: a = .968, b = -.184")
+    console.print(f"peak resident memory of the run: {result['peak_rss_mib']:.0f} MiB")
     console.print(f"figure: {result['figure']}")
 
 

@@ -122,7 +122,7 @@ def _render_sample(r: dict) -> None:
 
     console = Console()
     console.print(f"{r['n_points']} points on {r['manifold']} from {r['n_lines']} lines ({r['n_rejected_lines']} rejected) -> {r['file']}")
-    console.print(f"max |p(z)|/|z|^5 = {r['max_residual']:.2e}")
+    console.print(f"max relative residual |p(z)|/(|z|^5 (1 + 5|psi|)) = {r['max_residual']:.2e}")
     if r["chart"] is not None:
         console.print(f"chart {tuple(r['chart'])}: kept {r['n_points']} of {r['n_candidates']} candidates (acceptance {r['acceptance_rate']:.4f})")
 

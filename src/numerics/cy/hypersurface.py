@@ -34,7 +34,7 @@ from flowtheory.errors import InvalidParameterError, NonFiniteError, OffManifold
 
 #: Relative distance of psi**degree from 1 below which a member counts as singular.
 SINGULAR_TOLERANCE = 1e-10
-#: Default bound on |p(z)|/|z|^d for a point to count as lying on the hypersurface.
+#: Default bound on the relative residual (:meth:`Hypersurface.residual`) of a point on the hypersurface.
 ON_SURFACE_TOLERANCE = 1e-10
 
 
@@ -69,7 +69,7 @@ class Hypersurface:
         object.__setattr__(self, "deformed", psi != 0)
         if psi != 0 and self.degree != self.n_ambient:
             raise InvalidParameterError("the Dwork deformation psi*prod(z) needs degree == n_ambient")
-        if abs(psi**self.degree - 1) < SINGULAR_TOLERANCE:
+        if abs(psi) < 2 and abs(psi**self.degree - 1) < SINGULAR_TOLERANCE:
             raise SingularManifoldError(f"psi = {psi} has psi^{self.degree} = 1: this member of the family is singular")
 
     def tree_flatten(self):
@@ -110,8 +110,12 @@ class Hypersurface:
         return grad
 
     def residual(self, z: Complex[Array, "*batch m"]) -> Float[Array, "*batch"]:
-        """``|p(z)| / |z|^d``: the scale-invariant measure of how well ``z`` solves ``p = 0``."""
-        return jnp.abs(self.p(z)) / jnp.linalg.norm(z, axis=-1) ** self.degree
+        """``|p(z)| / (|z|^d (1 + d|psi|))``: the scale-invariant measure of how well ``z`` solves ``p = 0``.
+
+        The factor ``1 + d|psi|`` bounds the coefficients of ``p`` (it is 1 on the Fermat member), so
+        this is a relative residual also for large ``|psi|``.
+        """
+        return jnp.abs(self.p(z)) / (jnp.linalg.norm(z, axis=-1) ** self.degree * (1.0 + self.degree * jnp.abs(self.psi)))
 
     def validate(self, z, tolerance: float = ON_SURFACE_TOLERANCE) -> Complex[Array, "N m"]:
         """Check a batch of homogeneous coordinates and return it as a complex128 ``(N, m)`` array.
@@ -119,7 +123,7 @@ class Hypersurface:
         Raises:
             InvalidParameterError: wrong shape, no points, or a zero vector (not a point of P^(m-1)).
             NonFiniteError: a NaN or infinite coordinate.
-            OffManifoldError: ``|p(z)|/|z|^d > tolerance`` for some point.
+            OffManifoldError: :meth:`residual` above ``tolerance`` for some point.
         """
         z = jnp.asarray(z, dtype=jnp.complex128)
         if z.ndim != 2 or z.shape[-1] != self.n_ambient or z.shape[0] == 0:
@@ -133,7 +137,7 @@ class Hypersurface:
         worst = float(jnp.max(residual))
         if not worst <= tolerance:
             bad = int(jnp.sum(~(residual <= tolerance)))
-            raise OffManifoldError(f"{bad} point(s) off {self.name}: max |p(z)|/|z|^{self.degree} = {worst:.3g} > {tolerance:.3g}")
+            raise OffManifoldError(f"{bad} point(s) off {self.name}: max relative residual |p(z)|/(|z|^{self.degree}(1+{self.degree}|psi|)) = {worst:.3g} > {tolerance:.3g}")
         return z
 
 

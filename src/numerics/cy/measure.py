@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -43,7 +44,7 @@ from jaxtyping import Array, Complex, Float, Int
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
 from numerics.cy.hypersurface import Hypersurface
-from numerics.cy.patches import Chart, _chart, default_eliminated, default_patch, embedding_jacobian
+from numerics.cy.patches import Chart, _chart, chart, default_eliminated, default_patch, embedding_jacobian
 
 #: Normalisation of the Fubini–Study potential: K = FS_SCALE * ln|z|^2, J = i dd̄K.
 FS_SCALE = 1.0 / (2.0 * math.pi)
@@ -116,9 +117,7 @@ class PointData:
 
 
 @jax.jit
-def _point_data(surface: Hypersurface, z, patch, eliminated) -> PointData:
-    scale = jnp.take_along_axis(z, patch[:, None], axis=-1)
-    c = _chart(surface, z / scale, patch, eliminated)
+def _measure(c: Chart) -> PointData:
     det = fs_det(c)
     omega2 = omega_squared(c)
     return PointData(c, det, omega2, omega2 / det)
@@ -128,29 +127,21 @@ def _point_data(surface: Hypersurface, z, patch, eliminated) -> PointData:
 def default_point_data(surface: Hypersurface, z: Complex[Array, "N m"]) -> PointData:
     """:class:`PointData` in the default charts (largest ``|z_i|``, largest ``|dp_j|``); traceable, no checks."""
     patch = default_patch(z)
-    return _point_data(surface, z, patch, default_eliminated(surface, z, patch))
+    z = z / jnp.take_along_axis(z, patch[:, None], axis=-1)
+    return _measure(_chart(surface, z, patch, default_eliminated(surface, z, patch)))
 
 
 def point_data(surface: Hypersurface, z, patch=None, eliminated=None) -> PointData:
     """Validated :class:`PointData` of points ``z`` (``(N, m)``), in default or forced charts.
 
     Raises:
-        OffManifoldError, NonFiniteError, InvalidParameterError: via :meth:`Hypersurface.validate`.
+        OffManifoldError, NonFiniteError, InvalidParameterError, SingularManifoldError: via
+            :func:`numerics.cy.patches.chart`.
         NotPositiveDefiniteError: a pulled-back metric with non-positive determinant (degenerate chart).
     """
-    z = surface.validate(z)
-    n_pts = z.shape[0]
-    patch = default_patch(z) if patch is None else jnp.broadcast_to(jnp.asarray(patch), (n_pts,))
-    if eliminated is None:
-        eliminated = default_eliminated(surface, z, patch)
-    eliminated = jnp.broadcast_to(jnp.asarray(eliminated), (n_pts,))
-    m = surface.n_ambient
-    if bool(jnp.any((patch < 0) | (patch >= m) | (eliminated < 0) | (eliminated >= m) | (patch == eliminated))):
-        raise InvalidParameterError("patch and eliminated indices must lie in [0, m) and differ")
-    data = _point_data(surface, z, patch, eliminated)
-    finite = jnp.isfinite(data.weights) & jnp.isfinite(data.det_fs)
-    if not bool(jnp.all(finite)):
-        raise NonFiniteError("the chart does not cover some points (z_patch = 0 or dp/dz_j = 0)")
+    data = _measure(chart(surface, z, patch, eliminated))
+    if not bool(jnp.all(jnp.isfinite(data.weights) & jnp.isfinite(data.det_fs))):
+        raise NonFiniteError("non-finite weights: the chart does not cover some points")
     if not bool(jnp.all(data.det_fs > 0)):
         raise NotPositiveDefiniteError("pulled-back Fubini–Study metric not positive definite at some point")
     return data
@@ -231,7 +222,7 @@ def sigma_measure(
     vol = fs_volume(surface) * fraction
     n_fact = math.factorial(surface.dim)
     (sigma, kappa, mean_w, mean_wr), (if_sigma, if_kappa, if_w, if_wr) = values
-    se = lambda influence: clustered_stderr(influence, clusters)  # noqa: E731
+    se = partial(clustered_stderr, clusters=clusters)
     return SigmaResult(
         sigma=float(sigma),
         sigma_stderr=se(if_sigma),
@@ -268,9 +259,12 @@ def eta(weights: Float[Array, " N"], det_g: Float[Array, " N"], omega2: Float[Ar
 
 def sample_region(sample) -> tuple[float, float]:
     """``(fraction, stderr)`` of the FS volume a sample covers: 1 for all of X, else its acceptance rate
-    with the binomial standard error (:func:`numerics.cy.sampling.sample_in_chart`)."""
+    (:func:`numerics.cy.sampling.sample_in_chart`).  The candidates come in lines of ``d`` correlated
+    points, which inflates the binomial variance by at most ``d``: the error uses that bound."""
     rate = sample.acceptance_rate
-    return (1.0, 0.0) if rate is None else (rate, math.sqrt(rate * (1 - rate) / sample.n_candidates))
+    if rate is None:
+        return (1.0, 0.0)
+    return (rate, math.sqrt(sample.surface.degree * rate * (1 - rate) / sample.n_candidates))
 
 
 def fs_sigma(sample) -> SigmaResult:

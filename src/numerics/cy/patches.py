@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Complex, Int
 
-from flowtheory.errors import InvalidParameterError, NonFiniteError, SingularManifoldError
+from flowtheory.errors import InvalidParameterError, SingularManifoldError
 from numerics.cy.hypersurface import Hypersurface
 
 
@@ -93,13 +93,10 @@ def chart(
     Raises:
         InvalidParameterError: ``patch == eliminated`` for some point, or an index out of range.
         SingularManifoldError: ``z_patch = 0`` or ``dp/dz_j = 0`` (the chart does not cover the point).
-        NonFiniteError: a non-finite coordinate.
+        OffManifoldError, NonFiniteError, InvalidParameterError: points rejected by
+            :meth:`~numerics.cy.hypersurface.Hypersurface.validate`.
     """
-    z = jnp.asarray(z, dtype=jnp.complex128)
-    if z.ndim != 2 or z.shape[-1] != surface.n_ambient:
-        raise InvalidParameterError(f"points must have shape (N, {surface.n_ambient}), got {z.shape}")
-    if not bool(jnp.all(jnp.isfinite(z.real) & jnp.isfinite(z.imag))):
-        raise NonFiniteError("non-finite homogeneous coordinates")
+    z = surface.validate(z)
     n_pts, m = z.shape
     patch = default_patch(z) if patch is None else jnp.broadcast_to(jnp.asarray(patch), (n_pts,))
     if bool(jnp.any((patch < 0) | (patch >= m))):

@@ -10,11 +10,12 @@ distributed on :math:`X` with density proportional to the restricted Fubini–St
 the :math:`|\\Omega|^2` measure with the weights :math:`w = |\\Omega|^2/\\det g_{FS}` (tested there
 against an independent Monte-Carlo over coordinate polydiscs).
 
-Root finding is vectorised: Aberth–Ehrlich iterations on all lines at once (``lax.fori_loop`` over
-a fixed iteration count, cubic convergence), followed by Newton steps on the true polynomial
-``p(a + t b)`` so that each point solves the equation to ~1e-15 relative
-(:math:`|p(z)|/|z|^d`).  Lines whose roots do not converge or are non-finite (measure zero, e.g.
-``p(b) = 0``) are rejected and counted, never returned.
+Root finding is vectorised: Aberth–Ehrlich iterations on all lines of a block at once
+(``lax.fori_loop``, cubic convergence), further iterations on the least-converged 1/32 of the lines,
+then a Newton step on the true polynomial ``p(a + t b)``, so that each point solves the equation to
+~1e-15 relative (:meth:`Hypersurface.residual`, :math:`|p(z)|/|z|^d` on the Fermat member).  Lines
+whose roots do not converge, are not finite or coincide (measure zero, e.g. ``p(b) = 0`` or a
+tangent line) are rejected and counted, never returned.
 
 Returned points are **patch-scaled**: each row is divided by its coordinate of largest modulus, so
 that coordinate is exactly 1 and every other has modulus <= 1 (the patch convention of
@@ -33,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Int
 
-from flowtheory.errors import InvalidParameterError
+from flowtheory.errors import InvalidParameterError, NonFiniteError
 from numerics.cy.hypersurface import Hypersurface
 
 #: Aberth–Ehrlich iterations on every line (cubic convergence once close; from the circle start
@@ -44,7 +45,7 @@ RESCUE_ITERATIONS = 40
 RESCUE_FRACTION = 32
 #: Newton steps on the true polynomial p(a + t b) after Aberth.
 NEWTON_STEPS = 1
-#: A line is accepted when every root's residual |p(z)|/|z|^d is below this ...
+#: A line is accepted when every root's relative residual (:meth:`Hypersurface.residual`) is below this ...
 ACCEPT_TOLERANCE = 1e-10
 #: ... and its roots are pairwise at chordal distance above this (no double root).
 DISTINCT_ROOTS = 1e-7
@@ -116,6 +117,7 @@ def sample_points(surface: Hypersurface, n: int, key: Array, *, progress: bool =
             count = -(-(lines_needed - have) // BLOCK_LINES)
             pending = [_sample_block(surface, jax.random.fold_in(key, block + i), BLOCK_LINES) for i in range(count)]
             block += count
+            have_before = have
             for points, ok in pending:
                 ok = np.asarray(ok)
                 good = np.asarray(points)[ok]
@@ -125,6 +127,8 @@ def sample_points(surface: Hypersurface, n: int, key: Array, *, progress: bool =
                 blocks.append(good[:take])
                 have += take
                 advance(take)
+            if have == have_before:
+                raise NonFiniteError(f"all {count * BLOCK_LINES} lines of a round were rejected on {surface}: no root converged")
     lines = np.concatenate(blocks, axis=0)  # (lines_needed, d, m)
     points = lines.reshape(-1, surface.n_ambient)[:n]
     line_ids = np.repeat(np.arange(lines_needed, dtype=np.int64), d)[:n]
