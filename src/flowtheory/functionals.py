@@ -159,6 +159,44 @@ class Functional:
         r"""``{field: d field/dt}`` in jet form: descent of :math:`\mathcal{L} = sE` per ``flow_rule``."""
         return _flow(self)
 
+    def flow_at(self, values: Mapping[str, sp.Expr] | None = None, *, metric: sp.MatrixBase | None = None) -> dict[str, sp.Expr]:
+        """The flow at concrete fields: expressions in the coordinates.
+
+        Riemannian functionals take ``metric`` (an ``n x n`` Matrix in ``self.coords``, validated by
+        :func:`flowtheory.riemann.check_metric`: :class:`~flowtheory.errors.NotSymmetricError`,
+        :class:`~flowtheory.errors.NotPositiveDefiniteError`) and ``values`` for the scalar (``phi``,
+        default 0); Kähler ones take ``values={"phi": ...}`` in ``(z, zb)``, the resulting metric
+        validated by :func:`flowtheory.kahler.check_kahler_metric`.
+        """
+        values = dict(values or {})
+        n = self.jet.dim
+        if self.variable == "metric":
+            if metric is None:
+                raise InvalidParameterError("a Riemannian flow needs metric=")
+            metric = sp.Matrix(metric)
+            riemann.check_metric(metric, self.coords)
+            for i in range(n):
+                for j in range(i, n):
+                    values[f"g_{i}{j}"] = metric[i, j]
+            for name in self.jet.fields:
+                values.setdefault(name, sp.S.Zero)
+        else:
+            from flowtheory import kahler
+
+            values.setdefault("phi", sp.S.Zero)
+            half = n // 2
+            g = self.metric.xreplace({self.jet.function("phi"): values["phi"]}).doit()
+            kahler.check_kahler_metric(g, self.coords[:half], self.coords[half:])
+        out = {}
+        for name, expr in self.flow().items():
+            reps = {}
+            for sym in self.jet.jet_symbols_of(expr):
+                field_name, orders = self.jet.decode(sym)
+                pairs = [(c, k) for c, k in zip(self.coords, orders) if k]
+                reps[sym] = sp.diff(values[field_name], *pairs) if pairs else sp.sympify(values[field_name])
+            out[name] = expr.xreplace(reps)
+        return out
+
 
 # ----------------------------------------------------------------------------------------------
 # derived quantities (cached: functionals are immutable)

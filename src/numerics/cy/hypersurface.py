@@ -79,8 +79,8 @@ class Hypersurface:
     def tree_unflatten(cls, aux, children):
         """Rebuild without validation: ``psi`` may be a tracer inside ``jit``."""
         surface = object.__new__(cls)
-        for field, value in zip(("n_ambient", "degree", "name"), aux[:3]):
-            object.__setattr__(surface, field, value)
+        for attribute, value in zip(("n_ambient", "degree", "name"), aux[:3]):
+            object.__setattr__(surface, attribute, value)
         object.__setattr__(surface, "psi", children[0])
         object.__setattr__(surface, "deformed", aux[3])
         return surface
