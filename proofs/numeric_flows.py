@@ -135,7 +135,6 @@ def _monotone_run(name: str, n: int, dt: float, steps: int, params: dict, extra_
         spec = spec.with_parameters(params)
     f = spec.functional
     torus = ComplexTorus(1, n)
-    rhs = {k: compile_jet_expression(v, f.jet) for k, v in spec.rhs_jet().items()}
     density = compile_jet_expression(f.density.subs({sp.Symbol(k): v for k, v in params.items()}), f.jet)
     diagnostics = {"energy": lambda s: torus.integrate(density.evaluate(torus, s))}
     if extra_energy:
@@ -143,7 +142,7 @@ def _monotone_run(name: str, n: int, dt: float, steps: int, params: dict, extra_
         other_density = compile_jet_expression(other.density, other.jet)
         diagnostics["other"] = lambda s: torus.integrate(other_density.evaluate(torus, s))
     phi0 = trigonometric_field(KEY, torus.grid, 1, 0.012)
-    run = run_flow(GridFlow(torus, rhs), {"phi": phi0}, dt=dt, n_steps=steps, save_every=steps // 20,
+    run = run_flow(GridFlow.from_spec(spec, torus), {"phi": phi0}, dt=dt, n_steps=steps, save_every=steps // 20,
                    diagnostics=diagnostics, min_eigenvalue=lambda s: jnp.min(1.0 + jnp.real(torus.ddbar(s["phi"])[0, 0])))
     return run.diagnostics
 

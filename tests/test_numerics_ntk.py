@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import numerics  # noqa: F401  (float64)
-from flowtheory.errors import InvalidParameterError
+from flowtheory.errors import InvalidParameterError, NonFiniteError
 from numerics.montecarlo import fit_loglog_slope
 from numerics.networks import MLP, ComponentNetworks, Cosine, GaussNet, MetricMLP, apply_batch, relu
 from numerics.ntk import (
@@ -167,3 +167,7 @@ def test_bad_input_raises(key, points):
         contract(jnp.zeros((2, 3, 2, 2)), jnp.zeros((3, 3)))
     with pytest.raises(InvalidParameterError):
         empirical_ntk(42, p, points)
+    with pytest.raises(NonFiniteError):
+        empirical_ntk(net, p, points.at[3, 1].set(jnp.nan))
+    with pytest.raises(NonFiniteError):
+        ntk_vector_product(net, p, points, points, jnp.full((9, 2, 2), jnp.inf))

@@ -360,7 +360,9 @@ def to_real(
     and twice that for ``components="tensor"`` (``h_{a b̄} = T(∂_a, ∂̄_b)`` of a real symmetric
     J-invariant tensor ``T``).  So ``to_real(g, …)`` is the Riemannian metric of the paper's (B.2),
     and the Riemannian Ricci tensor of that metric is ``to_real(ricci_form(g), …, components="tensor")``.
-    Entries are expressions in ``x`` and ``y`` (the substitution introduces ``I``; the result is real).
+    Entries are expressions in ``x`` and ``y``; the substitution introduces ``I`` in intermediate
+    products such as ``(x + I*y)*(x − I*y)``, which ``simplify=sympy.expand`` (polynomial entries)
+    or ``simplify=sympy.cancel`` (rational entries) multiplies out into manifestly real form.
     """
     g_, z, zbar = _prepare(h, z, zbar)
     x, y = tuple(x), tuple(y)

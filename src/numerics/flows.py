@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
-from numerics.fields import CompiledField
+from numerics.fields import CompiledField, compile_jet_expression
 from numerics.integrators import rk4_step
 
 __all__ = ["GridFlow", "run_flow", "FlowRun"]
@@ -60,6 +60,17 @@ class GridFlow:
             used |= set(self.mean_free.fields)
         if not used <= set(self.rhs):
             raise InvalidParameterError(f"fields {sorted(used - set(self.rhs))} appear but do not evolve")
+
+    @classmethod
+    def from_spec(cls, spec, grid, **options) -> "GridFlow":
+        """The flow of a :class:`flowtheory.spec.FlowSpec` (its jet-form right-hand sides, compiled).
+
+        Constants of the functional must be given values first (``spec.with_parameters``); with a
+        Gaussian kernel the right-hand side is the local force, to be smeared through
+        ``smearing=`` (:func:`numerics.kernels_gaussian.smear`).  ``options`` are the other fields.
+        """
+        rhs = {name: compile_jet_expression(expr, spec.jet) for name, expr in spec.rhs_jet().items()}
+        return cls(grid, rhs, **options)
 
     def __call__(self, t, state: State) -> State:
         out = {name: c.evaluate(self.grid, state, self.parities) for name, c in self.rhs.items()}

@@ -41,7 +41,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from flowtheory.errors import InvalidParameterError
+from flowtheory.errors import InvalidParameterError, NonFiniteError
 
 __all__ = [
     "empirical_ntk",
@@ -91,9 +91,16 @@ def _restrict(apply: Callable, params: Params, trainable: tuple[str, ...] | None
     return theta, lambda theta, x: apply(rebuild(theta), x)
 
 
+def _check_finite(a, name: str) -> None:
+    """NaN/inf in concrete input is an error (traced input is checked by its caller's caller)."""
+    if not isinstance(a, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(jnp.asarray(a)))):
+        raise NonFiniteError(f"{name} contains NaN or infinity")
+
+
 def _check_points(x, name: str) -> None:
     if jnp.ndim(x) != 2:
         raise InvalidParameterError(f"{name} must have shape (n, d), got shape {jnp.shape(x)}")
+    _check_finite(x, name)
 
 
 def _blocks(x: Array, block: int) -> tuple[Array, int]:
@@ -206,7 +213,7 @@ def dense_ntk(
     x2: Float[Array, "n2 d"] | None = None,
     *,
     trainable: Sequence[str] | None = None,
-    block_size: int = 512,
+    block_size: int = 128,
 ) -> Float[Array, "n1 n2 *S *S"]:
     r"""The empirical metric-NTK (2.7) of a dense-layer network without forming its Jacobian.
 
@@ -282,6 +289,7 @@ def ntk_vector_product(
     _check_points(x_eval, "x_eval")
     _check_points(x_batch, "x_batch")
     v = jnp.asarray(v)
+    _check_finite(v, "v")
     if v.shape[0] != x_batch.shape[0]:
         raise InvalidParameterError(f"v has {v.shape[0]} rows but x_batch has {x_batch.shape[0]} points")
     if chunk < 1:

@@ -195,12 +195,7 @@ def _run(args) -> int:
                     **{k: np.stack(v) for k, v in history.items()})
     _plot(out / "flow.png", ts_a, energy_a, spread_a, f"{args.spec} (grid {parameters['grid']}, sigma {args.sigma})",
           prepared.energy_label)
-    steps_diff = np.diff(energy_a)
-    monotone = None
-    if prepared.monotone == "decreasing":
-        monotone = bool(np.all(steps_diff <= 1e-12 * max(1.0, abs(energy_a[0]))))
-    elif prepared.monotone == "increasing":
-        monotone = bool(np.all(steps_diff >= -1e-12 * max(1.0, abs(energy_a[0]))))
+    monotone = bool(np.all(np.diff(energy_a) <= 0)) if prepared.monotone == "decreasing" else None
     positive = spread_a > 0
     rate = float(-np.polyfit(ts_a[positive], np.log(spread_a[positive]), 1)[0]) if positive.sum() >= 2 else None
     result = {
