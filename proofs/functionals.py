@@ -16,7 +16,6 @@ from flowtheory.printed import flows as printed
 from flowtheory.proof import Check, Outcome, proof
 from flowtheory.variation import (
     JetSpace,
-    fixed_measure_metric_variation,
     canonical_zero,
     euler_operator,
     max_abs_at_points,

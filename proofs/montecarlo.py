@@ -155,7 +155,6 @@ def mc_rescaling_trick() -> Outcome:
 
 def _component_outcome(parameterisation: str) -> Outcome:
     import jax
-    import jax.numpy as jnp
 
     from flowtheory.ntk import component_ntk
     from flowtheory.printed import ntk as printed
@@ -168,7 +167,8 @@ def _component_outcome(parameterisation: str) -> Outcome:
     printed_c = np.array([[[[int(printed.eq_2_23_coefficient(i, j, k, l)) for l in range(dim)] for k in range(dim)] for j in range(dim)] for i in range(dim)])
     x = _points(0.6, n=5)
     checks = []
-    for base in (get_network("cosine", d=DIM, width=64, sigma_w=2.0), get_network("relu", d=DIM, width=64, sigma_w=1.5, sigma_b=0.5)):
+    bases = {"cosine": get_network("cosine", d=DIM, width=64, sigma_w=2.0), "relu": get_network("relu", d=DIM, width=64, sigma_w=1.5, sigma_b=0.5)}
+    for name, base in bases.items():
         net = ComponentNetworks(base, dim, parameterisation)
         params = net.init(jax.random.PRNGKey(5))
         theta = np.asarray(empirical_ntk(net, params, x))  # (n, n, 3, 3, 3, 3)
@@ -184,7 +184,6 @@ def _component_outcome(parameterisation: str) -> Outcome:
                 own[:, :, i, j] = scalar[key][:, :, None, None]
         expected = c[None, None] * own
         off = c[None, None] == 0
-        name = type(base).__name__ if base.out_shape == () and not hasattr(base, "hidden") else "ReLU"
         checks.append(Check(f"{name} components: max |Θ_ijkl − c_ijkl Θ^(ij)| / max|Θ|", float(np.max(np.abs(theta - expected)) / np.max(np.abs(theta))), 1e-14))
         checks.append(Check(f"{name} components: max |Θ_ijkl| where c_ijkl = 0 (exactly zero)", float(np.max(np.abs(np.where(off, theta, 0.0)))), 0.0))
     matches = bool(np.array_equal(c, printed_c))

@@ -1,7 +1,6 @@
 """Empirical metric-NTK: independent routes agree (closed form, Jacobian contraction, structured,
 matrix-free, neural-tangents), kernel properties, and the flow (2.8)/(3.5) as the image of gradient descent."""
 
-import math
 
 import jax
 import jax.numpy as jnp

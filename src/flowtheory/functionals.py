@@ -152,7 +152,7 @@ class Functional:
         return _variation(self)
 
     def gradient(self):
-        """The gradient w.r.t. the inner product (jet form): lowered :math:`G_{ij}` or a scalar."""
+        """The gradient w.r.t. the inner product (jet form, canonical ``cancel`` form): lowered :math:`G_{ij}` or a scalar."""
         return _gradient(self)
 
     def flow(self) -> dict[str, sp.Expr]:
@@ -229,8 +229,8 @@ def _gradient(f: Functional):
         ratio = sp.cancel(f.weight / f.inner_measure)
         V = _variation(f)
         if f.variable == "potential":
-            return V * ratio
-        return covariant_gradient(V, f.jet.to_jet(f.metric), 1 / ratio)
+            return sp.cancel(V * ratio)
+        return covariant_gradient(V.applyfunc(sp.cancel), f.jet.to_jet(f.metric), 1 / ratio).applyfunc(sp.cancel)
 
     return _cached("gradient", f, compute)
 

@@ -53,7 +53,7 @@ are accepted; higher orders raise :class:`~flowtheory.errors.UnsupportedOrderErr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
