@@ -139,7 +139,8 @@ class Functional:
 
     @property
     def evolving_fields(self) -> tuple[str, ...]:
-        return self.jet.fields
+        """The fields with a flow equation (Ricci flow (2.39) evolves the metric only)."""
+        return tuple(self.flow())
 
     def variation(self):
         r"""The first variation with respect to the measure ``weight`` (jet form, rational).
@@ -246,7 +247,7 @@ def _flow(f: Functional) -> dict[str, sp.Expr]:
         n = f.jet.dim
         if f.flow_rule == "lie-ricci":
             # Ricci flow (2.39) = Perelman's flow + L_{∇φ} g, and L_{∇φ} g = 2 ∇∇φ.
-            G = G + 2 * f.jet.to_jet(riemann.hessian(f.jet.function(f.slaved), f.metric, f.coords))
+            G = (G + 2 * f.jet.to_jet(riemann.hessian(f.jet.function(f.slaved), f.metric, f.coords))).applyfunc(sp.cancel)
         out = {f"g_{i}{j}": G[i, j] for i in range(n) for j in range(i, n)}
         if f.slaved is not None and f.flow_rule != "lie-ricci":
             # The slaved scalar follows from d(rho_m)/dt = 0 (derived from the measure density).

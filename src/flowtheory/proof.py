@@ -15,6 +15,7 @@ A proof module in ``proofs/`` defines functions decorated with :func:`proof`; ea
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Literal
@@ -73,6 +74,12 @@ class ProofResult:
     correction: str | None
     seconds: float
 
+    @property
+    def worst_ratio(self) -> float:
+        """Largest error/tolerance over the checks (checks mix units: z-scores, absolute errors, ...)."""
+        ratios = [c.error / c.tolerance if c.tolerance > 0 else (0.0 if c.error == 0 else math.inf) for c in self.checks]
+        return max(ratios, default=0.0)
+
     def to_json(self) -> dict:
         return {
             "id": self.id,
@@ -80,6 +87,7 @@ class ProofResult:
             "equations": list(self.equations),
             "verdict": self.verdict,
             "max_error": self.max_error,
+            "worst_error_to_tolerance": self.worst_ratio,
             "checks": [
                 {"name": c.name, "error": c.error, "tolerance": c.tolerance, "passed": c.passed} for c in self.checks
             ],
@@ -117,8 +125,17 @@ class Proof:
     body: Callable[[], Outcome]
 
     def run(self) -> ProofResult:
+        """Run the proof. An exception inside it is reported as a failing check, not raised."""
         start = time.perf_counter()
-        outcome = self.body()
+        try:
+            outcome = self.body()
+        except Exception as exc:  # a crashing proof is a failed proof; the message names the error
+            outcome = Outcome(
+                derived="",
+                printed=None,
+                matches_print=False,
+                checks=(Check(name=f"raised {type(exc).__name__}: {exc}", error=math.inf, tolerance=0.0),),
+            )
         errors = [c.error for c in outcome.checks]
         return ProofResult(
             id=self.id,

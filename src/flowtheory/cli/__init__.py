@@ -11,6 +11,7 @@ Bad input — a :class:`flowtheory.errors.FlowtheoryError` or a :class:`CliError
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from flowtheory.cli._output import CliError
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # tensorflow (via neural-tangents) start-up chatter
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -37,8 +37,8 @@ def _render(rows: list[dict]) -> None:
     from rich.table import Table
 
     table = Table(title="flowtheory verify")
-    for col in ("id", "equations", "verdict", "max error", "s"):
-        table.add_column(col)
+    for col in ("id", "equations", "verdict", "max error", "worst error/tol", "s"):
+        table.add_column(col, no_wrap=col == "id")
     colour = {"agrees": "green", "agrees after correction": "yellow", "fails": "red"}
     for r in rows:
         err = r["max_error"]
@@ -47,6 +47,7 @@ def _render(rows: list[dict]) -> None:
             ", ".join(r["equations"]),
             f"[{colour[r['verdict']]}]{r['verdict']}[/]",
             "—" if err is None else f"{err:.2e}",
+            "—" if r["worst_error_to_tolerance"] is None else f"{r['worst_error_to_tolerance']:.2g}",
             f"{r['seconds']:.1f}",
         )
     console = Console()
