@@ -368,3 +368,18 @@ def poisson_mean_nn_distance(n_points: Float[Array, "..."], real_dim: int, volum
     d = real_dim
     ball = math.pi ** (d / 2) / math.gamma(d / 2 + 1)
     return math.gamma(1 + 1 / d) * (volume / ball) ** (1 / d) * np.asarray(n_points, dtype=float) ** (-1 / d)
+
+
+def fs_distance_reference(a, b, digits: int = 50) -> float:
+    """(3.2) as printed, evaluated in mpmath with ``digits`` significant digits (a reference for tests).
+
+    ``a`` and ``b`` are single points (sequences of complex homogeneous coordinates).
+    """
+    import mpmath as mp
+
+    with mp.workdps(digits):
+        a = [mp.mpc(complex(x)) for x in a]
+        b = [mp.mpc(complex(x)) for x in b]
+        dot = mp.fsum(mp.conj(x) * y for x, y in zip(a, b))
+        c = mp.sqrt(abs(dot) ** 2 / (mp.fsum(abs(x) ** 2 for x in a) * mp.fsum(abs(y) ** 2 for y in b)))
+        return float(mp.acos(min(c, mp.mpf(1))))
