@@ -268,9 +268,8 @@ def _flow(f: Functional) -> dict[str, sp.Expr]:
 def _riemannian_jet(dim: int, scalars: tuple[str, ...] = ()) -> tuple[JetSpace, sp.Matrix]:
     if not isinstance(dim, int) or dim < 1 or dim > 4:
         raise InvalidParameterError(f"Riemannian functionals are supported in dimension 1..4, got {dim!r}")
-    names = ("x", "y", "w", "v")[:dim] if dim <= 4 else None
-    coords = sp.symbols(names) if dim > 1 else (sp.Symbol("x"),)
-    jet = JetSpace(tuple(coords), metric_field_names(dim) + scalars)
+    coords = tuple(sp.Symbol(name) for name in ("x", "y", "w", "v")[:dim])
+    jet = JetSpace(coords, metric_field_names(dim) + scalars)
     return jet, symmetric_metric(jet)
 
 

@@ -3,8 +3,8 @@
 Prints a named energy functional (section 2.4, appendix B), its first variation (the gradient for
 the functional's inner product, in jet variables ``g_00_xy``, ``phi_z_zb``, ...) and its gradient
 flow, with the paper's equation numbers and the verdict of the proof that checks them against the
-printed forms.  ``--dim`` is the real dimension for ``perelman`` and ``ricci`` (default 2) and the
-complex dimension for the Kähler functionals (default 1).
+printed forms.  ``--dim`` is the real dimension for ``perelman`` and ``ricci`` (1 or 2, default 2) and
+the complex dimension for the Kähler functionals (1 or 2, default 1).
 
 ``--json`` prints one object with keys ``name``, ``title``, ``dim``, ``coordinates``, ``functional``,
 ``measure``, ``variation`` (``{"g_ij": str}`` or a string), ``flow`` (``{field: str}``), ``latex``
@@ -58,8 +58,8 @@ def derive(name: str, dim: int | None) -> dict:
 
     if name not in PROOFS:
         raise CliError(f"unknown functional {name!r}")
-    if dim is not None and name in ("perelman", "ricci") and dim > 3:
-        raise CliError(f"--dim {dim}: Riemannian functionals are derived in dimension <= 3 here")
+    if dim is not None and name in ("perelman", "ricci") and dim > 2:
+        raise CliError(f"--dim {dim}: the command derives Riemannian functionals in dimension <= 2 (dimension 3 takes minutes; use flowtheory.functionals)")
     if dim is not None and name not in ("perelman", "ricci") and dim > 2:
         raise CliError(f"--dim {dim}: Kähler functionals are derived in complex dimension <= 2 here")
     try:
