@@ -97,35 +97,10 @@ class CompiledField:
         return jnp.real(out) if real else out
 
 
-def _decode(jet: JetSpace, sym: sp.Symbol) -> tuple[str, tuple[int, ...]] | None:
-    """``(field, orders)`` of a jet symbol of ``jet``, also for symbols minted by an equal jet space.
-
-    :class:`JetSpace` registers symbols as it mints them, and equal jet spaces (cached derivations)
-    may have minted some; the name is parsed and confirmed by re-minting it with ``jet.symbol``.
-    """
-    known = jet.decode(sym)
-    if known is not None:
-        return known
-    name = sym.name
-    short = all(len(str(c)) == 1 for c in jet.coords)
-    for field in sorted(jet.fields, key=len, reverse=True):
-        if name != field and not name.startswith(field + "_"):
-            continue
-        suffix = name[len(field) + 1 :]
-        parts = list(suffix) if short else (suffix.split("_") if suffix else [])
-        names = [str(c) for c in jet.coords]
-        if any(p not in names for p in parts):
-            continue
-        orders = tuple(parts.count(c) for c in names)
-        if jet.symbol(field, orders) == sym:
-            return field, orders
-    return None
-
-
 def compile_jet_expression(expr: sp.Basic, jet: JetSpace) -> CompiledField:
     """Compile a jet-form expression of ``jet`` (coordinates allowed) for evaluation on a grid."""
     expr = sp.ImmutableMatrix(expr) if isinstance(expr, sp.MatrixBase) else sp.sympify(expr)
-    decoded = {s: _decode(jet, s) for s in sorted(expr.free_symbols, key=str) if s not in jet.coords}
+    decoded = {s: jet.decode(s) for s in sorted(expr.free_symbols, key=str) if s not in jet.coords}
     symbols = [s for s, d in decoded.items() if d is not None]
     jets = [Jet(*decoded[s]) for s in symbols]
     for axis, c in enumerate(jet.coords):

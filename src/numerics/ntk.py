@@ -39,6 +39,7 @@ from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError
@@ -92,8 +93,8 @@ def _restrict(apply: Callable, params: Params, trainable: tuple[str, ...] | None
 
 
 def _check_finite(a, name: str) -> None:
-    """NaN/inf in concrete input is an error (traced input is checked by its caller's caller)."""
-    if not isinstance(a, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(jnp.asarray(a)))):
+    """NaN/inf in concrete input is an error (traced input cannot be inspected and is passed through)."""
+    if not isinstance(a, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(a))):
         raise NonFiniteError(f"{name} contains NaN or infinity")
 
 
