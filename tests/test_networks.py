@@ -160,7 +160,12 @@ def test_relu_ntk_and_nngp_match_neural_tangents(dim, sigma_w, sigma_b, seed):
     for ours, ref in ((spec, reference.ntk), (dataclasses.replace(spec, kernel=spec.nngp), reference.nngp)):
         gram = _gram(ours, points)
         scale = np.sqrt(np.outer(np.diag(gram), np.diag(gram)))  # bounds |Θ(x,x')|; Θ changes sign
-        assert np.max(np.abs(gram - np.asarray(ref)) / scale) <= 1e-12
+        deviation = np.abs(gram - np.asarray(ref)) / scale
+        off_diagonal = ~np.eye(len(points), dtype=bool)
+        assert np.max(deviation[off_diagonal]) <= 1e-12
+        # On the diagonal neural-tangents evaluates arccos(1 - O(eps)), which is only good to
+        # sqrt(2 eps) ~ 2e-8 relative (eq. 3.4); our atan2 form is exact there.
+        assert np.max(np.diag(deviation)) <= 1e-7
 
 
 # --- the expectation engines -------------------------------------------------------------------------
