@@ -7,6 +7,7 @@ Exit status 1 if any proof fails.  With ``--json``: a list of objects with keys 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from flowtheory.cli._output import CliError, emit
 
@@ -50,7 +51,8 @@ def _render(rows: list[dict]) -> None:
             "—" if r["worst_error_to_tolerance"] is None else f"{r['worst_error_to_tolerance']:.2g}",
             f"{r['seconds']:.1f}",
         )
-    console = Console()
+    # a pipe or a log file gets a wide table instead of rich's 80-column default
+    console = Console(width=None if sys.stdout.isatty() else 160)
     console.print(table)
     for r in rows:
         if r["correction"]:
