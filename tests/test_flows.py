@@ -254,23 +254,6 @@ def test_smearing_keeps_constants_with_a_reference_density():
     assert abs(float(grid.integrate(dens**0.25 * smeared) - grid.integrate(dens**0.25))) < 1e-12
 
 
-@pytest.mark.slow  # also proof nflow-nonlocal-limit (default run)
-def test_non_local_ricci_flow_converges_to_local_as_sigma_squared():
-    """(2.30) → (2.31): at fixed time the σ-flow differs from the local flow by O(σ²); fitted slope 2 ± 0.1."""
-    grid = PeriodicGrid.cube(16, 2)
-    X, Y = grid.coordinates()
-    rhs = compile_field_expression(-R_CONFORMAL_T2 / 2, (x, y))
-    y0 = {"u": 0.3 * jnp.cos(X) + 0.2 * jnp.sin(X + 2 * Y)}
-    local = rk4(GridFlow(grid, {"u": rhs}), y0, dt=0.005, n_steps=80, save_every=80).ys["u"][-1]
-    sigmas = np.array([0.4, 0.2, 0.1, 0.05])
-    errors = []
-    for s in sigmas:
-        flow = GridFlow(grid, {"u": rhs}, smearing=lambda v, s=s: smear(grid, float(s), v))
-        errors.append(float(jnp.max(jnp.abs(rk4(flow, y0, dt=0.005, n_steps=80, save_every=80).ys["u"][-1] - local))))
-    slope = np.polyfit(np.log(sigmas), np.log(errors), 1)[0]
-    assert abs(slope - 2.0) < 0.1, (slope, errors)
-
-
 # ---------------------------------------------------------------- bad input
 
 

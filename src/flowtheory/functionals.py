@@ -243,7 +243,6 @@ def _flow(f: Functional) -> dict[str, sp.Expr]:
                 return {"phi": -f.loss_scale * f.h1_potential}
             return {"phi": -f.loss_scale * _gradient(f)}
         G = -f.loss_scale * _gradient(f)
-        gj = f.jet.to_jet(f.metric)
         n = f.jet.dim
         if f.flow_rule == "lie-ricci":
             # Ricci flow (2.39) = Perelman's flow + L_{∇φ} g, and L_{∇φ} g = 2 ∇∇φ.

@@ -612,11 +612,9 @@ def smearing_expansion(F: sp.Expr, x: Point, xp: Point) -> SmearingExpansion:
     """
     x, xp = tuple(x), tuple(xp)
     d = len(x)
-    u = tuple(sp.Symbol(f"u_{a}", real=True) for a in range(d))
     s = sp.Symbol("s", real=True)
     w = sp.exp(-(s**2) / 2) / sp.sqrt(2 * sp.pi)
     moment = {k: sp.integrate(w * s**k, (s, -sp.oo, sp.oo)) for k in range(3)}
-    at_x = dict(zip(xp, x))
 
     def expect(mono_powers: Sequence[int]) -> sp.Expr:
         return sp.Mul(*[moment[p] for p in mono_powers])
