@@ -117,14 +117,18 @@ def _ricci_t2_expressions():
     return rhs, scalar, volume
 
 
+def _curvature_variance(grid, r, rho):
+    """Calabi's ∫(R − r̄)² dV of a scalar curvature ``r`` with volume density ``rho``; r̄ is the volume mean."""
+    mean = grid.integrate(r * rho) / grid.integrate(rho)
+    return grid.integrate((r - mean) ** 2 * rho)
+
+
 def _ricci_t2(n: int, seed: int, sigma: float) -> PreparedFlow:
     grid = PeriodicGrid.cube(n, 2)
     rhs, scalar, volume = _ricci_t2_expressions()
 
     def calabi_energy(s):
-        rho, r = volume.evaluate(grid, s), scalar.evaluate(grid, s)
-        mean = grid.integrate(r * rho) / grid.integrate(rho)
-        return grid.integrate((r - mean) ** 2 * rho)
+        return _curvature_variance(grid, scalar.evaluate(grid, s), volume.evaluate(grid, s))
 
     return PreparedFlow(
         name="ricci-t2",
@@ -155,9 +159,7 @@ def _ricci_s2(n: int, seed: int, sigma: float) -> PreparedFlow:
     flow = GridFlow(grid, {"u": compile_field_expression(-R_expr / 2, (th, ph))}, mean_free=density)
 
     def calabi_energy(s):
-        rho, r = density.evaluate(grid, s), R.evaluate(grid, s)
-        mean = grid.integrate(r * rho) / grid.integrate(rho)
-        return grid.integrate((r - mean) ** 2 * rho)
+        return _curvature_variance(grid, R.evaluate(grid, s), density.evaluate(grid, s))
 
     return PreparedFlow(
         name="ricci-s2",
