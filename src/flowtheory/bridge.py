@@ -61,7 +61,7 @@ def to_jax(expr: sp.Basic, args: Sequence[sp.Symbol]) -> JaxFunction:
         def fn(*values):
             # Constant entries come back as Python numbers: stack them with the traced ones.
             rows = raw(*values)
-            return jnp.stack([jnp.stack([jnp.asarray(v, dtype=float) * 1.0 for v in row]) for row in rows])
+            return jnp.stack([jnp.stack([jnp.asarray(v) * 1.0 for v in row]) for row in rows])
 
     else:
         shape = ()
