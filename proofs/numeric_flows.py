@@ -24,6 +24,7 @@ from numerics.flows import GridFlow, run_flow
 from numerics.grids import ComplexTorus, PeriodicGrid, SphereGrid
 from numerics.integrators import rk4
 from numerics.kernels_gaussian import smear
+from numerics.montecarlo import fit_loglog_slope
 from numerics.random_fields import (
     SPHERE_PARITIES,
     perturbed_round_metric,
@@ -118,7 +119,7 @@ def nonlocal_limit() -> Outcome:
     for s in sigmas:
         flow = GridFlow(grid, {"u": rhs}, smearing=lambda v, s=s: smear(grid, float(s), v))
         errors.append(float(jnp.max(jnp.abs(rk4(flow, y0, dt=0.005, n_steps=80, save_every=80).ys["u"][-1] - local))))
-    slope = float(np.polyfit(np.log(sigmas), np.log(errors), 1)[0])
+    slope = fit_loglog_slope(sigmas, errors).slope
     return Outcome(
         derived=f"max|u_σ(0.4) - u_0(0.4)| = C σ^p with fitted p = {slope:.4f} (errors {['%.3g' % e for e in errors]})",
         printed=None,

@@ -23,6 +23,7 @@ from numerics.flows import GridFlow, run_flow
 from numerics.grids import ComplexTorus, PeriodicGrid, SphereGrid
 from numerics.integrators import RK4_ORDER, rk4, solve_adaptive
 from numerics.kernels_gaussian import gaussian_spectrum, periodised_gaussian, smear
+from numerics.montecarlo import fit_loglog_slope
 
 x, y, z = sp.symbols("x y z")
 th, ph = sp.symbols("theta phi")
@@ -153,7 +154,7 @@ def test_rk4_order_is_four():
     for dt in dts:
         n = int(round(T / dt))
         errors.append(float(jnp.max(jnp.abs(rk4(flow, y0, dt=dt, n_steps=n, save_every=n).ys["u"][-1] - ref))))
-    slope = np.polyfit(np.log(dts), np.log(errors), 1)[0]
+    slope = fit_loglog_slope(dts, errors).slope
     assert abs(slope - RK4_ORDER) < 0.3, (slope, errors)
 
 

@@ -34,8 +34,9 @@ from jaxtyping import Array, Float
 from flowtheory.bridge import to_jax
 from flowtheory.errors import InvalidParameterError
 from flowtheory.ntk import GaussianFamily, gaussian_family, local_limit
+from numerics.montecarlo import fit_loglog_slope
 
-__all__ = ["Chart", "donut_torus", "round_sphere_stereographic", "smear", "SigmaLimitStudy", "sigma_limit_study", "fit_slope"]
+__all__ = ["Chart", "donut_torus", "round_sphere_stereographic", "smear", "SigmaLimitStudy", "sigma_limit_study"]
 
 
 @dataclass(frozen=True)
@@ -133,12 +134,6 @@ def _smear_jit(fn, d: int):
     return jax.jit(jax.vmap(at_point, in_axes=(0, None, None, None)))
 
 
-def fit_slope(sigmas: Float[Array, " s"], errors: Float[Array, " s"]) -> float:
-    """Least-squares slope of log(errors) against log(sigmas)."""
-    slope, _ = np.polyfit(np.log(np.asarray(sigmas)), np.log(np.asarray(errors)), 1)
-    return float(slope)
-
-
 @dataclass(frozen=True)
 class SigmaLimitStudy:
     """Result of :func:`sigma_limit_study` (arrays are numpy, shapes stated).
@@ -198,7 +193,7 @@ def sigma_limit_study(
     predicted = _eval_at(local_limit(family, f, rescaled=rescaled).sigma2, x, points)
     sqrt_det = _eval_at(sp.sqrt(family.ref_det), x, points)
     errors = np.abs(values - target[None, :])
-    slopes = np.array([fit_slope(sigmas, errors[:, m]) for m in range(points.shape[0])])
+    slopes = np.array([fit_loglog_slope(sigmas, errors[:, m]).slope for m in range(points.shape[0])])
     design = np.stack([sigmas**2, sigmas**4], axis=1)
     coef, *_ = np.linalg.lstsq(design, values - target[None, :], rcond=None)
     k = int(np.argmin(sigmas))
