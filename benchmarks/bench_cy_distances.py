@@ -139,7 +139,7 @@ def main() -> None:
 
     from numerics.cy.hypersurface import fermat_quintic
     from numerics.cy.sampling import sample_points
-    from numerics.provenance import run_record, write_json_atomic
+    from numerics.io.provenance import run_record, write_json_atomic
 
     report = {"block": args.block, "repeats": args.repeats, "cpu_count": __import__("os").cpu_count()}
     with tempfile.TemporaryDirectory() as tmpdir:

@@ -79,7 +79,7 @@ def main() -> None:
     from numerics.cy.hypersurface import fermat_quintic
     from numerics.cy.measure import point_data, sigma_measure
     from numerics.cy.sampling import sample_points
-    from numerics.provenance import run_record, write_json_atomic
+    from numerics.io.provenance import run_record, write_json_atomic
 
     surface = fermat_quintic()
 

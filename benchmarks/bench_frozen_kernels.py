@@ -30,7 +30,7 @@ import sympy as sp
 
 import numerics  # noqa: F401  (float64)
 from flowtheory.networks import get_network
-from numerics.provenance import run_record, write_json_atomic
+from numerics.io.provenance import run_record, write_json_atomic
 
 SEED = 0
 SIGMA_W, SIGMA_B = 1.5, 0.5

@@ -1,7 +1,7 @@
-"""Benchmark: empirical metric-NTK of a deep ReLU network — numerics.ntk vs neural-tangents.
+"""Benchmark: empirical metric-NTK of a deep ReLU network — numerics.nn.ntk vs neural-tangents.
 
 Network: 3 hidden ReLU layers of width 64, 10 inputs, 9 outputs (the entries of a 3×3 metric),
-NTK parameterisation (``numerics.networks.MLP`` ≡ ``stax.serial(Dense(64), Relu, ..., Dense(9))``
+NTK parameterisation (``numerics.nn.networks.MLP`` ≡ ``stax.serial(Dense(64), Relu, ..., Dense(9))``
 with the same parameters).  Full output block (``trace_axes=()``): Θ has shape (n, n, 9, 9).
 
 Timed in one process on the same parameters and points (warm = compiled; compile reported
@@ -32,9 +32,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import numerics  # noqa: F401  (float64)
-from numerics.networks import MLP
-from numerics.ntk import contract, dense_ntk, empirical_ntk, ntk_vector_product
-from numerics.provenance import run_record, write_json_atomic
+from numerics.nn.networks import MLP
+from numerics.nn.ntk import contract, dense_ntk, empirical_ntk, ntk_vector_product
+from numerics.io.provenance import run_record, write_json_atomic
 
 SEED = 0
 D_IN, HIDDEN, N_OUT = 10, (64, 64, 64), 9

@@ -28,7 +28,7 @@ from sympy.diffgeom import TensorProduct, metric_to_Ricci_components
 from sympy.diffgeom.rn import R2_r, R3_r
 
 from flowtheory import riemann
-from numerics.provenance import run_record, write_json_atomic
+from numerics.io.provenance import run_record, write_json_atomic
 
 SEED = 0
 

@@ -4,7 +4,7 @@ spectrally accurate torus quadrature of jet-form densities (trapezoidal rule, nu
 Concrete fields are sympy expressions in the coordinates.  For Kähler charts they are written in
 ``(z, zbar)`` (a real function of ``x, y`` with ``x = (z + zbar)/2``, ``y = (z - zbar)/(2i)``) so
 that ``diff`` in ``z``/``zbar`` is the Wirtinger derivative; evaluation substitutes
-``z = x + iy``, ``zbar = x - iy`` on the grid of :class:`numerics.grids.PeriodicGrid`.
+``z = x + iy``, ``zbar = x - iy`` on the grid of :class:`numerics.grid.grids.PeriodicGrid`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import sympy as sp
 
 from flowtheory.variation import JetSpace
-from numerics.grids import PeriodicGrid
+from numerics.grid.grids import PeriodicGrid
 
 
 def jet_values(expr, jet: JetSpace, concrete: dict) -> dict:

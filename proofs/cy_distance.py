@@ -189,7 +189,7 @@ def nn_scaling_proof() -> Outcome:
     from numerics.cy.distance import nearest_neighbour_statistics, poisson_mean_nn_distance
     from numerics.cy.hypersurface import fermat_quintic
     from numerics.cy.sampling import sample_points
-    from numerics.montecarlo import fit_loglog_slope
+    from numerics.stats import fit_loglog_slope
 
     # derived: mu ~ Gamma(1+1/d) (V/V_d)^(1/d) N^(-1/d), d = 6, V = 5 pi^3/3! (degree x vol P^3 line class)
     N = sp.symbols("N", positive=True)

@@ -72,7 +72,7 @@ def _pairs(dim: int, n: int, scale: float, seed: int) -> tuple[np.ndarray, np.nd
 
 def _mc_check(label: str, unit_products: np.ndarray, exact: np.ndarray) -> Check:
     """``unit_products``: (N_SAMPLES, n_pairs) i.i.d. draws of the unit term; ``exact``: (n_pairs,)."""
-    from numerics.montecarlo import mean_estimate, z_scores, z_value
+    from numerics.stats import mean_estimate, z_scores, z_value
 
     estimate = mean_estimate(unit_products)
     z = z_value(FAILURE_PROBABILITY, exact.size)

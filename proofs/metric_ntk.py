@@ -2,7 +2,7 @@
 rescaling trick and the Gaussian family with its σ→0 limit (eqs 2.1–2.31).
 
 Each proof derives with :mod:`flowtheory.ntk`, compares with :mod:`flowtheory.printed.ntk`, and
-checks numerically at random rational points (30 digits) or by quadrature (:mod:`numerics.limits`).
+checks numerically at random rational points (30 digits) or by quadrature (:mod:`numerics.nn.limits`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from flowtheory.bridge import max_deviation, random_rational_points, to_jax
 from flowtheory.networks import get_network
 from flowtheory.printed import ntk as printed
 from flowtheory.proof import Check, Outcome, proof
-from numerics import limits
+from numerics.nn import limits
 
 X = sp.symbols("x1 x2", real=True)
 XP = ntk.primed(X)

@@ -57,7 +57,8 @@ def _points(scale: float, n: int = N_POINTS, d: int = DIM, seed: int = 1):
 def _frozen_ntk_outcome(name: str) -> Outcome:
     import jax
 
-    from numerics.montecarlo import ntk_width_study, z_value
+    from numerics.nn.width_study import ntk_width_study
+    from numerics.stats import z_value
 
     hyper, scale = STUDIES[name]
     study = ntk_width_study(
@@ -110,9 +111,9 @@ def mc_rescaling_trick() -> Outcome:
     from flowtheory.networks import get_network as get_spec
     from flowtheory.ntk import rescaled_kernel
     from flowtheory.printed import ntk as printed
-    from numerics.montecarlo import mean_estimate, over_draws, z_scores, z_value
-    from numerics.networks import get_network
-    from numerics.ntk import empirical_ntk
+    from numerics.stats import mean_estimate, over_draws, z_scores, z_value
+    from numerics.nn.networks import get_network
+    from numerics.nn.ntk import empirical_ntk
 
     x = _points(0.6)
     spec = get_spec("cosine", DIM, sigma_w=2.0)
@@ -158,8 +159,8 @@ def _component_outcome(parameterisation: str) -> Outcome:
 
     from flowtheory.ntk import component_ntk
     from flowtheory.printed import ntk as printed
-    from numerics.networks import ComponentNetworks, get_network
-    from numerics.ntk import empirical_ntk
+    from numerics.nn.networks import ComponentNetworks, get_network
+    from numerics.nn.ntk import empirical_ntk
 
     dim = 3
     coeff = component_ntk(dim, parameterisation).coefficients

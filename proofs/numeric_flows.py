@@ -18,14 +18,14 @@ import numerics  # noqa: F401  (float64)
 from flowtheory import functionals
 from flowtheory.proof import Check, Outcome, proof
 from flowtheory.riemann import ricci_scalar
-from numerics.energies import DiscreteFunctional
-from numerics.fields import compile_field_expression, compile_jet_expression
-from numerics.flows import GridFlow, run_flow
-from numerics.grids import ComplexTorus, PeriodicGrid, SphereGrid
-from numerics.integrators import rk4
-from numerics.kernels_gaussian import smear
-from numerics.montecarlo import fit_loglog_slope
-from numerics.random_fields import (
+from numerics.grid.energies import DiscreteFunctional
+from numerics.grid.fields import compile_field_expression, compile_jet_expression
+from numerics.grid.flows import GridFlow, run_flow
+from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
+from numerics.grid.integrators import rk4
+from numerics.grid.smearing import smear
+from numerics.stats import fit_loglog_slope
+from numerics.grid.random_fields import (
     SPHERE_PARITIES,
     perturbed_round_metric,
     random_torus_metric,

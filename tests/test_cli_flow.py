@@ -16,7 +16,7 @@ def run_json(capsys, *argv) -> dict:
 
 def test_command_lists_exactly_the_numeric_presets():
     from flowtheory.cli import flow
-    from numerics.presets import PRESETS
+    from numerics.grid.presets import PRESETS
 
     assert set(flow._PRESET_NAMES) == set(PRESETS)
 

@@ -19,7 +19,7 @@ from numerics.cy.distance import (
     poisson_mean_nn_distance,
     projector_embedding,
 )
-from numerics.montecarlo import fit_loglog_slope
+from numerics.stats import fit_loglog_slope
 
 SEED = 20240628
 

@@ -1,4 +1,4 @@
-"""Discretisations, time stepping and compiled flows (numerics.grids / integrators / fields / flows).
+"""Discretisations, time stepping and compiled flows (numerics.grid.grids / integrators / fields / flows).
 
 Tolerances: spectral derivatives and quadrature of analytic fields converge exponentially, so the
 tests assert errors at round-off level (<= 1e-10) on grids that resolve the field, and a geometric
@@ -18,12 +18,12 @@ from flowtheory.bridge import to_jax
 from flowtheory.errors import InvalidParameterError, NotPositiveDefiniteError
 from flowtheory.riemann import laplacian, ricci_scalar, ricci_tensor, volume_density
 from flowtheory.variation import JetSpace, metric_field_names, symmetric_metric
-from numerics.fields import compile_field_expression, compile_jet_expression
-from numerics.flows import GridFlow, run_flow
-from numerics.grids import ComplexTorus, PeriodicGrid, SphereGrid
-from numerics.integrators import RK4_ORDER, rk4, solve_adaptive
-from numerics.kernels_gaussian import gaussian_spectrum, periodised_gaussian, smear
-from numerics.montecarlo import fit_loglog_slope
+from numerics.grid.fields import compile_field_expression, compile_jet_expression
+from numerics.grid.flows import GridFlow, run_flow
+from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
+from numerics.grid.integrators import RK4_ORDER, rk4, solve_adaptive
+from numerics.grid.smearing import gaussian_spectrum, periodised_gaussian, smear
+from numerics.stats import fit_loglog_slope
 
 x, y, z = sp.symbols("x y z")
 th, ph = sp.symbols("theta phi")
@@ -277,7 +277,7 @@ def test_bad_steps_raise():
         rk4(flow, {"u": jnp.zeros(grid.shape)}, dt=-0.1, n_steps=4)
 
 
-# ---------------------------------------------------------------- Kähler flows on C/(Z+iZ) (numerics.presets)
+# ---------------------------------------------------------------- Kähler flows on C/(Z+iZ) (numerics.grid.presets)
 
 
 @pytest.mark.parametrize(
@@ -292,7 +292,7 @@ def test_bad_steps_raise():
 def test_kahler_flows_return_to_the_flat_metric_at_the_linear_rate(name, dt, steps, rate):
     """Curvature spread fitted over the second half of the run: rate within 1% of the linear theory;
     the functional (entropy, resp. Mabuchi K-energy) decreases at every saved step."""
-    from numerics.presets import prepare
+    from numerics.grid.presets import prepare
 
     p = prepare(name, grid=12)
     run = run_flow(p.flow, p.initial, dt=dt, n_steps=steps, save_every=steps // 20,
@@ -307,7 +307,7 @@ def test_ultralocal_flow_solves_the_monge_ampere_equation():
     """(B.21) corrected, φ̇ = 2(η - 1) with μ = (1 + 0.3 cos 2πx cos 2πy) d²x: η = det g/μ → 1
     (spread of η below 1e-4 of its start), E = ∫(η-1)²μ decreasing at every saved step (the run
     stops at t = 0.6, before E reaches round-off)."""
-    from numerics.presets import prepare
+    from numerics.grid.presets import prepare
 
     p = prepare("ultralocal-torus", grid=12)
     run = run_flow(p.flow, p.initial, dt=2e-3, n_steps=300, save_every=30,

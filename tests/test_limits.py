@@ -1,4 +1,4 @@
-"""numerics.limits: the σ→0 limit (2.29) of the rescaled Gaussian family on curved charts.
+"""numerics.nn.limits: the σ→0 limit (2.29) of the rescaled Gaussian family on curved charts.
 
 The rescaled kernel (2.28) integrated against f dV_g̃ converges to Ω̄(x)f(x) at the rate σ²
 (fitted log-log slope 2 ± 0.05) with the σ² coefficient predicted by flowtheory.ntk.local_limit;
@@ -11,7 +11,7 @@ import sympy as sp
 
 from flowtheory import ntk
 from flowtheory.errors import InvalidParameterError
-from numerics import limits
+from numerics.nn import limits
 
 SIGMAS = np.array([0.02, 0.03, 0.045, 0.07, 0.1])
 

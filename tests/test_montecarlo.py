@@ -9,17 +9,17 @@ import pytest
 
 import numerics  # noqa: F401  (float64)
 from flowtheory.errors import InvalidParameterError, NonFiniteError
-from numerics.montecarlo import (
+from numerics.stats import (
     Estimate,
     assert_within,
     fit_loglog_slope,
     mean_estimate,
-    ntk_width_study,
     over_draws,
     rms_estimate,
     z_scores,
     z_value,
 )
+from numerics.nn.width_study import ntk_width_study
 
 RNG_SEED = 20240628
 

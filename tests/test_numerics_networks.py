@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 import numerics  # noqa: F401  (float64)
 from flowtheory.errors import InvalidParameterError
-from numerics.montecarlo import assert_within, mean_estimate, z_value
-from numerics.networks import MLP, ComponentNetworks, Cosine, CosineLiteral, GaussNet, MetricMLP, apply_batch, get_network, relu
+from numerics.stats import assert_within, mean_estimate, z_value
+from numerics.nn.networks import MLP, ComponentNetworks, Cosine, CosineLiteral, GaussNet, MetricMLP, apply_batch, get_network, relu
 
 # one family of moment z-tests in this module, failure probability 1e-4
 Z_LAWS = z_value(1e-4, 12)

@@ -9,9 +9,9 @@ import pytest
 
 import numerics  # noqa: F401  (float64)
 from flowtheory.errors import InvalidParameterError, NonFiniteError
-from numerics.montecarlo import fit_loglog_slope
-from numerics.networks import MLP, ComponentNetworks, Cosine, GaussNet, MetricMLP, apply_batch, relu
-from numerics.ntk import (
+from numerics.stats import fit_loglog_slope
+from numerics.nn.networks import MLP, ComponentNetworks, Cosine, GaussNet, MetricMLP, apply_batch, relu
+from numerics.nn.ntk import (
     contract,
     dense_ntk,
     empirical_ntk,

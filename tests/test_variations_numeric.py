@@ -16,9 +16,9 @@ import sympy as sp
 
 import numerics  # noqa: F401  (float64)
 from flowtheory import functionals
-from numerics.energies import DiscreteFunctional
-from numerics.grids import ComplexTorus, PeriodicGrid, SphereGrid
-from numerics.random_fields import (
+from numerics.grid.energies import DiscreteFunctional
+from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
+from numerics.grid.random_fields import (
     SPHERE_PARITIES,
     perturbed_round_metric,
     random_torus_metric,

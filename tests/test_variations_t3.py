@@ -13,9 +13,9 @@ and this test confirms it in 3-D:
 
 * left side: :math:`\\frac{d}{d\\varepsilon}\\mathcal{F}[g + \\varepsilon h, \\phi_\\varepsilon]` by ``jax.jvp``
   of the discretised functional (density of :func:`flowtheory.functionals.perelman` compiled on a
-  spectral :class:`~numerics.grids.PeriodicGrid`), the dilaton slaved numerically by
-  :meth:`numerics.energies.DiscreteFunctional.tangent` (jvp of the compiled measure density);
-* right side: :meth:`~numerics.energies.DiscreteFunctional.pairing` with
+  spectral :class:`~numerics.grid.grids.PeriodicGrid`), the dilaton slaved numerically by
+  :meth:`numerics.grid.energies.DiscreteFunctional.tangent` (jvp of the compiled measure density);
+* right side: :meth:`~numerics.grid.energies.DiscreteFunctional.pairing` with
   :math:`V^{ij}/\\rho = g^{ik}G_{kl}g^{lj}`, :math:`\\rho = e^{-\\phi}\\sqrt{\\det g}`.
 
 The two differ only by the discretisation of the integrations by parts hidden in the covariant
@@ -29,10 +29,10 @@ import jax.numpy as jnp
 import numerics  # noqa: F401  (float64)
 from flowtheory import functionals, riemann
 from flowtheory.bridge import JaxFunction, to_jax
-from numerics.energies import DiscreteFunctional
-from numerics.fields import CompiledField, compile_jet_expression
-from numerics.grids import PeriodicGrid
-from numerics.random_fields import random_torus_metric, trigonometric_field
+from numerics.grid.energies import DiscreteFunctional
+from numerics.grid.fields import CompiledField, compile_jet_expression
+from numerics.grid.grids import PeriodicGrid
+from numerics.grid.random_fields import random_torus_metric, trigonometric_field
 
 
 @lru_cache(maxsize=None)

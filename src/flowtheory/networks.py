@@ -15,7 +15,7 @@ up.  Two integration engines do the work:
   radial and the angular integral.  This gives the arc-cosine (ReLU) NNGP and NTK.
 
 Networks (all in NTK parameterisation, width :math:`N \to \infty`; the exact contract that the
-finite-width networks of :mod:`numerics.networks` implement):
+finite-width networks of :mod:`numerics.nn.networks` implement):
 
 ``"cosine"`` — random-Fourier-feature reading of (2.32)
     :math:`\phi(x) = \frac{A}{\sqrt N}\sum_{i=1}^N a_i \cos\big(\sum_{j=1}^d w_{ij}x_j + b_i\big)`,

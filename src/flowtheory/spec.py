@@ -11,7 +11,7 @@ Kähler potential it acts on, its density and inner product) and a metric-NTK ke
   the all-entries component structure (2.23));
 * ``kernel=GaussianKernel(sigma)`` — the non-local flow (2.30): the right-hand side is the
   *local force* below, to be smeared with the normalised Gaussian :math:`N_\sigma` of (2.27)
-  (:func:`flowtheory.ntk.gaussian`; numerically ``numerics.kernels_gaussian.smear``); as
+  (:func:`flowtheory.ntk.gaussian`; numerically ``numerics.grid.smearing.smear``); as
   :math:`\sigma\to0` it becomes the local flow (2.31).
 
 Interface for numerics (stable)::
@@ -21,7 +21,7 @@ Interface for numerics (stable)::
     spec.fields     # ("g_00", "g_01", "g_11", "phi")  evolving fields
     spec.rhs()      # {"g_00": expr, ...}  FIELD FORM: d field/dt as sympy expressions in the
                     #   undefined functions g_00(x, y), phi(x, y), ... and their Derivative objects
-                    #   (feed to numerics.fields.compile_field_expression(expr, spec.coords))
+                    #   (feed to numerics.grid.fields.compile_field_expression(expr, spec.coords))
     spec.rhs_jet()  # same in JET FORM: plain symbols g_00, g_00_x, g_00_xy, phi_xx, ...
     spec.jet.decode(sym)   # -> (field name, derivative orders per coordinate) of a jet symbol
     spec.compile()  # {"g_00": JaxFunction, ...}; JaxFunction.args = jet symbols (then any

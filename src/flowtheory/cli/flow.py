@@ -1,4 +1,4 @@
-"""``flowtheory flow run SPEC``: run a compiled flow preset (:mod:`numerics.presets`).
+"""``flowtheory flow run SPEC``: run a compiled flow preset (:mod:`numerics.grid.presets`).
 
 Writes, into ``--out`` (default ``flow-<SPEC>``):
 
@@ -133,10 +133,10 @@ def _run(args) -> int:
     import jax.numpy as jnp
     import numpy as np
 
-    from numerics.flows import run_flow
-    from numerics.presets import prepare
-    from numerics.progress import progress_bar
-    from numerics.provenance import run_record, save_npz_atomic, write_json_atomic
+    from numerics.grid.flows import run_flow
+    from numerics.grid.presets import prepare
+    from numerics.io.progress import progress_bar
+    from numerics.io.provenance import run_record, save_npz_atomic, write_json_atomic
 
     prepared = prepare(args.spec, grid=args.grid, seed=args.seed, sigma=args.sigma)
     parameters = {**_parameters(args, prepared), "seed": args.seed}

@@ -82,8 +82,8 @@ def run_distances(args: argparse.Namespace) -> int:
     from numerics.cy.distance import default_threshold, nearest_neighbour_statistics, poisson_mean_nn_distance
     from numerics.cy.hypersurface import fermat_quintic
     from numerics.cy.sampling import sample_points
-    from numerics.montecarlo import fit_loglog_slope
-    from numerics.provenance import run_record, write_json_atomic
+    from numerics.stats import fit_loglog_slope
+    from numerics.io.provenance import run_record, write_json_atomic
 
     surface = fermat_quintic()
     real_dim, volume = 2 * surface.dim, surface.degree * math.pi**surface.dim / math.factorial(surface.dim)
@@ -200,8 +200,8 @@ def run_cluster(args: argparse.Namespace) -> int:
     from numerics.cy.distance import fs_distance_matrix
     from numerics.cy.hypersurface import fermat_quintic
     from numerics.cy.sampling import sample_points
-    from numerics.progress import progress_bar
-    from numerics.provenance import run_record, write_json_atomic
+    from numerics.io.progress import progress_bar
+    from numerics.io.provenance import run_record, write_json_atomic
 
     surface = fermat_quintic()
     params = {"n": args.n, "batches": args.batches, "clusters": args.clusters, "surface": surface.name}

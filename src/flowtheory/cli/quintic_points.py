@@ -56,7 +56,7 @@ def run_sample(args: argparse.Namespace) -> int:
     from numerics.cy.hypersurface import quintic_family
     from numerics.cy.io import save_points
     from numerics.cy.sampling import sample_in_chart, sample_points
-    from numerics.provenance import run_record
+    from numerics.io.provenance import run_record
 
     if not args.out.endswith(".npz"):
         raise CliError(f"--out must end in .npz, got {args.out!r}")
@@ -94,7 +94,7 @@ def run_sigma(args: argparse.Namespace) -> int:
     from numerics.cy.io import load_points
     from numerics.cy.measure import fs_sigma
     from numerics.cy.sampling import sample_points
-    from numerics.provenance import run_record
+    from numerics.io.provenance import run_record
 
     if args.points is not None:
         sample, metadata = load_points(args.points)

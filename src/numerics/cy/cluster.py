@@ -134,7 +134,7 @@ def batched_agglomerative_clustering(
     from scipy.optimize import linear_sum_assignment
 
     from numerics.cy.distance import fs_distance_matrix
-    from numerics.progress import track
+    from numerics.io.progress import track
 
     z = np.asarray(points)
     if z.ndim != 2:

@@ -33,7 +33,7 @@ distance the printed route (3.2) can resolve at all.  Our form leaves ``O(eps)``
 points, far below it; the printed route in float64 leaves up to about twice :math:`\\sqrt{2\\epsilon}`
 (``cyd-threshold``).  ``threshold=0`` switches it off.
 
-The fit of (3.7) uses :func:`numerics.montecarlo.fit_loglog_slope` on the means of
+The fit of (3.7) uses :func:`numerics.stats.fit_loglog_slope` on the means of
 :func:`nearest_neighbour_statistics`; :func:`poisson_mean_nn_distance` is its asymptotic law.
 
 Nearest neighbours.  :func:`nearest_neighbour_distances` scans row blocks with ``lax.map``; each
@@ -280,7 +280,7 @@ def nearest_neighbour_distances(
     Returns:
         ``(N,)`` float64 nearest-neighbour distances.
     """
-    from numerics.progress import progress_bar
+    from numerics.io.progress import progress_bar
 
     z = _check_points(z, "z")
     if z.ndim != 2 or z.shape[0] < 2:

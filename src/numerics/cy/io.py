@@ -2,7 +2,7 @@
 
 The file holds ``points`` (complex128, patch-scaled), ``line_ids`` (int64) and ``metadata`` (a JSON
 string): format version, the hypersurface (name, n_ambient, degree, psi), the seed, the chart of a
-chart-selected sample, line counts and the :func:`numerics.provenance.run_record`.  Files are
+chart-selected sample, line counts and the :func:`numerics.io.provenance.run_record`.  Files are
 written atomically.  Loading rebuilds the :class:`~numerics.cy.sampling.PointSample` and validates
 it: the format version, the hypersurface's parameters (a singular member is refused) and every point
 (:meth:`~numerics.cy.hypersurface.Hypersurface.validate`: on the hypersurface, finite, non-zero).
@@ -20,7 +20,7 @@ import numpy as np
 from flowtheory.errors import InvalidParameterError
 from numerics.cy.hypersurface import Hypersurface
 from numerics.cy.sampling import PointSample
-from numerics.provenance import run_record, save_npz_atomic
+from numerics.io.provenance import run_record, save_npz_atomic
 
 FORMAT = "flowtheory.cy.points/1"
 

@@ -105,7 +105,7 @@ def sample_points(surface: Hypersurface, n: int, key: Array, *, progress: bool =
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InvalidParameterError(f"the number of points must be a positive integer, got {n!r}")
     n = int(n)
-    from numerics.progress import progress_bar
+    from numerics.io.progress import progress_bar
 
     d = surface.degree
     lines_needed = -(-n // d)
@@ -155,7 +155,7 @@ def sample_in_chart(
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InvalidParameterError(f"the number of points must be a positive integer, got {n!r}")
     from numerics.cy.patches import default_eliminated, default_patch
-    from numerics.progress import progress_bar
+    from numerics.io.progress import progress_bar
 
     batch = max(1024, (m * (m - 1) * int(n) * 11) // 10)
     kept, ids, candidates, lines, rejected, line_offset, round_ = [], [], 0, 0, 0, 0, 0

@@ -16,8 +16,8 @@ Three routes:
 * :func:`empirical_ntk` — any network; Jacobians :math:`J(x) = \partial g(x)/\partial\theta` by
   reverse mode, contracted as one matrix product per block of ``x2`` (memory
   ``O((n1 + block)·|S|·P)``).
-* :func:`dense_ntk` — networks built from dense layers (:class:`numerics.networks.MLP`,
-  :class:`numerics.networks.MetricMLP`): with :math:`z^l = c_w h^{l-1}W^l + c_b b^l` and
+* :func:`dense_ntk` — networks built from dense layers (:class:`numerics.nn.networks.MLP`,
+  :class:`numerics.nn.networks.MetricMLP`): with :math:`z^l = c_w h^{l-1}W^l + c_b b^l` and
   :math:`\delta^l = \partial g/\partial z^l`,
   :math:`\Theta(x,x') = \sum_l (c_w^2\, h^{l-1}\!\cdot h'^{l-1} + c_b^2)\,(\delta^l\cdot\delta'^l)`,
   which never forms the ``P``-long Jacobian (the "structured derivatives" of Novak et al. 2022).
@@ -157,7 +157,7 @@ def empirical_ntk(
     r"""The empirical metric-NTK (2.7) by Jacobian contraction, in blocks of ``x2``.
 
     Args:
-        model: a network of :mod:`numerics.networks` (its ``trainable`` is the default) or a bare
+        model: a network of :mod:`numerics.nn.networks` (its ``trainable`` is the default) or a bare
             per-point ``apply(params, x)`` (default: every parameter leaf trainable).
         params: the parameters (pytree).
         x1, x2: points, shapes ``(n1, d)`` and ``(n2, d)``; ``x2=None`` means ``x1``.
@@ -220,14 +220,14 @@ def dense_ntk(
 
     For :math:`z^l = c_w\,h^{l-1}W^l + c_b\,b^l` (every :math:`W^l, b^l` used once per point) and
     :math:`\delta^l_{(ij)} = \partial g_{ij}/\partial z^l` (by reverse mode through any head, e.g. the
-    Cholesky assembly of :class:`numerics.networks.MetricMLP`),
+    Cholesky assembly of :class:`numerics.nn.networks.MetricMLP`),
 
     .. math:: \Theta_{ijkl}(x,x') = \sum_l \big(c_w^2\, h^{l-1}(x)\cdot h^{l-1}(x') + c_b^2\big)\,
               \delta^l_{(ij)}(x)\cdot\delta^l_{(kl)}(x').
 
     ``net`` must provide ``apply_probed``, ``layer_inputs``, ``layer_scales`` (``(c_w², c_b²)`` per
-    layer) and ``probe_shapes`` (as :class:`~numerics.networks.MLP` and
-    :class:`~numerics.networks.MetricMLP` do); ``trainable`` ⊆ ``("W", "b")``.  Same output
+    layer) and ``probe_shapes`` (as :class:`~numerics.nn.networks.MLP` and
+    :class:`~numerics.nn.networks.MetricMLP` do); ``trainable`` ⊆ ``("W", "b")``.  Same output
     layout and values as :func:`empirical_ntk`.
     """
     for attr in ("apply_probed", "layer_inputs", "layer_scales", "probe_shapes"):

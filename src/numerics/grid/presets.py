@@ -2,7 +2,7 @@
 
 Every right-hand side comes from the symbolic layer — a :class:`flowtheory.spec.FlowSpec` (the
 functionals' gradient flows) or, for Ricci flow, :func:`flowtheory.riemann.ricci_tensor` /
-:func:`~flowtheory.riemann.ricci_scalar` — compiled by :mod:`numerics.fields`.  Nothing is typed
+:func:`~flowtheory.riemann.ricci_scalar` — compiled by :mod:`numerics.grid.fields`.  Nothing is typed
 by hand.
 
 Perelman's flow (2.40) itself is not a preset: its slaved dilaton obeys
@@ -34,7 +34,7 @@ ultralocal-torus     the ultra-local flow (B.21), corrected: :math:`\\dot\\varph
 ``curvature spread`` is :math:`\\max - \\min` over the grid of the Riemannian scalar curvature
 (metric presets), of the Kähler scalar curvature (Kähler–Ricci, Calabi) or of :math:`\\eta`
 (ultra-local).  ``sigma > 0`` replaces the local kernel by the Gaussian metric-NTK (2.30)
-(:func:`numerics.kernels_gaussian.smear`; torus presets only).  The smeared flow of a gradient
+(:func:`numerics.grid.smearing.smear`; torus presets only).  The smeared flow of a gradient
 flow still descends: the kernel's spectrum :math:`e^{-\\sigma^2k^2/2}` is positive and commutes
 with the (translation-invariant) inner products, so :math:`\\dot E = -\\langle \\nabla E, K\\nabla E\\rangle \\le 0`.
 """
@@ -51,11 +51,11 @@ import numpy as np
 import sympy as sp
 
 from flowtheory.errors import InvalidParameterError
-from numerics.fields import compile_field_expression, compile_jet_expression
-from numerics.flows import GridFlow
-from numerics.grids import ComplexTorus, PeriodicGrid, SphereGrid
-from numerics.kernels_gaussian import smear
-from numerics.random_fields import random_torus_metric, sphere_polynomial, trigonometric_field
+from numerics.grid.fields import compile_field_expression, compile_jet_expression
+from numerics.grid.flows import GridFlow
+from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
+from numerics.grid.smearing import smear
+from numerics.grid.random_fields import random_torus_metric, sphere_polynomial, trigonometric_field
 
 __all__ = ["PRESETS", "PreparedFlow", "prepare"]
 

@@ -9,7 +9,7 @@ Every network is a small frozen dataclass (its hyperparameters) with two pure me
   Batch with ``jax.vmap(net.apply, in_axes=(None, 0))``; :func:`apply_batch` does exactly that.
 
 ``trainable`` names the parameter leaves (dict keys) that gradient descent updates; the empirical
-NTK of :mod:`numerics.ntk` differentiates with respect to those only (the other leaves stay frozen
+NTK of :mod:`numerics.nn.ntk` differentiates with respect to those only (the other leaves stay frozen
 at initialisation, as in the frozen-feature architectures of (2.32)–(2.33)).
 
 All networks use the NTK parameterisation: every parameter is drawn with a width-independent law
@@ -222,7 +222,7 @@ class MLP:
     ``{"W": [W^1..W^L], "b": [b^1..b^L]}``; ``trainable`` defaults to both.
 
     :meth:`apply_probed` adds probes :math:`\epsilon^l` to the pre-activations :math:`z^l`;
-    :meth:`layer_inputs` returns the :math:`h^{l-1}`.  :func:`numerics.ntk.dense_ntk` uses them.
+    :meth:`layer_inputs` returns the :math:`h^{l-1}`.  :func:`numerics.nn.ntk.dense_ntk` uses them.
     """
 
     d_in: int

@@ -27,7 +27,7 @@ import jax
 import numpy as np
 
 from flowtheory.errors import InvalidParameterError
-from numerics.grids import PeriodicGrid
+from numerics.grid.grids import PeriodicGrid
 
 __all__ = ["gaussian_spectrum", "periodised_gaussian", "smear"]
 

@@ -1,4 +1,4 @@
-"""Random smooth test fields and metrics on the grids of :mod:`numerics.grids` (explicit ``jax.random`` keys).
+"""Random smooth test fields and metrics on the grids of :mod:`numerics.grid.grids` (explicit ``jax.random`` keys).
 
 * :func:`trigonometric_field` — :math:`\\sum_{0 < |m|_\\infty \\le M} (a_m\\cos + b_m\\sin)(2\\pi m\\cdot x/L)`
   with :math:`a_m, b_m \\sim \\mathcal{N}(0, 1)`, rescaled by :math:`\\sum|a_m| + |b_m|` so that its
@@ -12,7 +12,7 @@
   :math:`S^2` (a finite sum of spherical harmonics);
 * :func:`perturbed_round_metric` — :math:`e^{2u}g_{\\text{round}} + \\epsilon\\, df\\otimes df` with
   ``u``, ``f`` sphere polynomials: a smooth metric on :math:`S^2` whose components have the parities
-  of :class:`numerics.grids.SphereGrid` (``g_01`` odd).
+  of :class:`numerics.grid.grids.SphereGrid` (``g_01`` odd).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from flowtheory.errors import InvalidParameterError
-from numerics.grids import PeriodicGrid, SphereGrid
+from numerics.grid.grids import PeriodicGrid, SphereGrid
 
 __all__ = ["trigonometric_field", "random_torus_metric", "sphere_polynomial", "perturbed_round_metric", "SPHERE_PARITIES"]
 

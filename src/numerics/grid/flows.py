@@ -2,16 +2,16 @@
 in checked chunks, and the diagnostics every flow reports.
 
 A :class:`GridFlow` holds, for each evolving field (metric components ``g00, g01, …``, a conformal
-factor ``u``, a Kähler potential correction ``phi``), the :class:`numerics.fields.CompiledField`
+factor ``u``, a Kähler potential correction ``phi``), the :class:`numerics.grid.fields.CompiledField`
 of its time derivative, as sympy derived it.  Optionally
 
 * ``mean_free`` — subtract from the right-hand side its mean with respect to a compiled density
   (the normalised Ricci flow :math:`\\partial_t g = (\\bar r - R) g`; the additive constant of a
   Kähler potential);
 * ``smearing`` — a callable applied to every right-hand side (the Gaussian non-local metric-NTK of
-  (2.30), :func:`numerics.kernels_gaussian.smear`).
+  (2.30), :func:`numerics.grid.smearing.smear`).
 
-:func:`run_flow` integrates it with :func:`numerics.integrators.rk4` in chunks of ``save_every``
+:func:`run_flow` integrates it with :func:`numerics.grid.integrators.rk4` in chunks of ``save_every``
 steps and checks after each chunk that the state is finite and that the metric stays positive
 definite (``min_eigenvalue``); a violation raises :class:`NotPositiveDefiniteError` /
 :class:`NonFiniteError` naming the step.
@@ -27,8 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
-from numerics.fields import CompiledField, compile_jet_expression
-from numerics.integrators import rk4_step
+from numerics.grid.fields import CompiledField, compile_jet_expression
+from numerics.grid.integrators import rk4_step
 
 __all__ = ["GridFlow", "run_flow", "FlowRun"]
 
@@ -40,7 +40,7 @@ class GridFlow:
     """:math:`\\partial_t f_a = \\mathrm{rhs}_a[f]` for fields :math:`f_a` on ``grid``.
 
     Attributes:
-        grid: a grid of :mod:`numerics.grids`.
+        grid: a grid of :mod:`numerics.grid.grids`.
         rhs: ``{field name: compiled right-hand side}``; every field an expression uses must evolve.
         parities: double-Fourier parities of the fields (sphere grids; default +1).
         mean_free: ``None`` or a compiled density :math:`\\rho`; then each right-hand side
@@ -67,7 +67,7 @@ class GridFlow:
 
         Constants of the functional must be given values first (``spec.with_parameters``); with a
         Gaussian kernel the right-hand side is the local force, to be smeared through
-        ``smearing=`` (:func:`numerics.kernels_gaussian.smear`).  ``options`` are the other fields.
+        ``smearing=`` (:func:`numerics.grid.smearing.smear`).  ``options`` are the other fields.
         """
         rhs = {name: compile_jet_expression(expr, spec.jet) for name, expr in spec.rhs_jet().items()}
         return cls(grid, rhs, **options)

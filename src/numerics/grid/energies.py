@@ -35,7 +35,7 @@ import sympy as sp
 
 from flowtheory.errors import InvalidParameterError
 from flowtheory.functionals import Functional
-from numerics.fields import CompiledField, compile_jet_expression
+from numerics.grid.fields import CompiledField, compile_jet_expression
 
 __all__ = ["DiscreteFunctional"]
 
@@ -48,14 +48,14 @@ class DiscreteFunctional:
 
     Attributes:
         functional: the symbolic functional.
-        grid: a grid of :mod:`numerics.grids` whose coordinates are the functional's.
+        grid: a grid of :mod:`numerics.grid.grids` whose coordinates are the functional's.
         density: the compiled density :math:`\\mathcal{L}`.
         variation: the compiled variation w.r.t. ``weight`` (``(n, n, *grid)`` for a metric, ``grid.shape``
             for a potential).
         weight: the compiled measure density :math:`\\rho` of the variation.
         measure: the compiled fixed measure density when a scalar is slaved, else ``None``.
-        parities: double-Fourier parities of the fields on a :class:`~numerics.grids.SphereGrid`
-            (:data:`numerics.random_fields.SPHERE_PARITIES`); empty on tori.
+        parities: double-Fourier parities of the fields on a :class:`~numerics.grid.grids.SphereGrid`
+            (:data:`numerics.grid.random_fields.SPHERE_PARITIES`); empty on tori.
     """
 
     functional: Functional

@@ -34,7 +34,7 @@ from jaxtyping import Array, Float
 from flowtheory.bridge import to_jax
 from flowtheory.errors import InvalidParameterError
 from flowtheory.ntk import GaussianFamily, gaussian_family, local_limit
-from numerics.montecarlo import fit_loglog_slope
+from numerics.stats import fit_loglog_slope
 
 __all__ = ["Chart", "donut_torus", "round_sphere_stereographic", "smear", "SigmaLimitStudy", "sigma_limit_study"]
 

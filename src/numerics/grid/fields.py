@@ -6,7 +6,7 @@ A *field expression* is a sympy expression (scalar or Matrix) in the jet variabl
 plain symbols — and possibly the coordinates themselves.  :func:`compile_jet_expression` compiles
 it once with :func:`flowtheory.bridge.to_jax` and records, for each argument, which field and which
 derivative multi-index it stands for; :meth:`CompiledField.evaluate` computes those derivatives
-spectrally on a grid (:mod:`numerics.grids`) and evaluates the compiled function at every grid
+spectrally on a grid (:mod:`numerics.grid.grids`) and evaluates the compiled function at every grid
 point with ``jax.vmap``.  :func:`compile_field_expression` accepts the *field form* that
 :mod:`flowtheory.riemann` returns (undefined functions ``u(x, y)`` and ``Derivative`` objects) and
 converts it with :meth:`JetSpace.to_jet`.
@@ -14,7 +14,7 @@ converts it with :meth:`JetSpace.to_jet`.
 This is how every derived flow right-hand side, variation and functional density runs numerically:
 nothing is retyped; the expression sympy derived is the expression evaluated.
 
-Grids whose derivatives are complex (Wirtinger derivatives on :class:`numerics.grids.ComplexTorus`)
+Grids whose derivatives are complex (Wirtinger derivatives on :class:`numerics.grid.grids.ComplexTorus`)
 give complex jets; :meth:`CompiledField.evaluate` returns the real part unless ``real=False``
 (a real density or flow evaluated from complex jets has a round-off imaginary part only).
 
