@@ -6,32 +6,11 @@ import json
 import math
 from typing import Any, Callable
 
-import numpy as np
+from flowtheory.jsonable import to_jsonable
 
 
 class CliError(ValueError):
     """A command-line usage error: printed as one line, exit status 2."""
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy/sympy scalars and arrays, tuples and paths into JSON-ready values.
-
-    Non-finite floats become ``null`` (JSON has no NaN); callers must have rejected or counted them.
-    """
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        value = float(obj)
-        return value if math.isfinite(value) else None
-    if isinstance(obj, (str, int, bool)) or obj is None:
-        return obj
-    return str(obj)
 
 
 def emit(as_json: bool, result: Any, render: Callable[[Any], None]) -> None:

@@ -18,11 +18,17 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from flowtheory.jsonable import to_jsonable
+
 _PACKAGES = ("flowtheory", "jax", "jaxlib", "numpy", "sympy", "scipy", "scikit-learn", "neural-tangents")
 
 
 def versions() -> dict[str, str]:
-    """Installed versions of the packages a result depends on (and Python's)."""
+    """Installed versions of the packages a result depends on (and Python's).
+
+    A package that is not installed — neural-tangents, say, which only the ``reference`` extra
+    brings — is recorded as ``"not installed"``.
+    """
     out = {"python": platform.python_version()}
     for name in _PACKAGES:
         try:
@@ -60,8 +66,6 @@ def _atomic(path: Path, write) -> Path:
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     """Write ``obj`` as indented JSON to ``path`` atomically."""
-    from flowtheory.cli._output import to_jsonable
-
     data = json.dumps(to_jsonable(obj), indent=2).encode()
     return _atomic(Path(path), lambda fh: fh.write(data))
 
