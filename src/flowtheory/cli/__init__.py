@@ -1,8 +1,14 @@
 """The ``flowtheory`` command — the app layer.
 
-Sub-commands live in one module each and register themselves through ``register(subparsers)``;
-they import :mod:`numerics` (and JAX) lazily, inside their handlers, so ``flowtheory --help``
-and the symbolic commands start fast.  Every command that prints a result accepts ``--json``.
+Three layers, each importing only those below it: the symbolic layer (:mod:`flowtheory`, pure
+sympy), the numeric layer (:mod:`numerics`, JAX; it may import :mod:`flowtheory`) and this app
+layer on top.  ``flowtheory.cli`` is the one place in :mod:`flowtheory` that imports
+:mod:`numerics`, and it does so lazily, inside the command handlers, so ``flowtheory --help`` and
+the symbolic commands start fast.
+
+Sub-commands live in one module each and register themselves through ``register(subparsers)``.
+Every command that prints a result accepts ``--json`` (:mod:`flowtheory.cli.output`); user-typed
+expressions go through :mod:`flowtheory.cli.expressions`.
 
 Bad input — a :class:`flowtheory.errors.FlowtheoryError` or a :class:`CliError` — prints one line
 ``flowtheory: error: ...`` on stderr and exits with status 2.
@@ -14,7 +20,7 @@ import argparse
 import os
 import sys
 
-from flowtheory.cli._output import CliError
+from flowtheory.cli.output import CliError
 from flowtheory.errors import FlowtheoryError
 
 

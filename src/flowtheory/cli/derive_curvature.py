@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import argparse
 
-from flowtheory.cli._output import CliError, emit
+from flowtheory.cli.output import CliError, emit
 
 SIMPLIFY_MODES = ("simplify", "cancel", "none")
 
@@ -95,7 +95,7 @@ def _simplifier(mode: str):
 def run(args: argparse.Namespace) -> int:
     import sympy as sp
 
-    from flowtheory.cli._expressions import parse_expression
+    from flowtheory.cli.expressions import parse_expression
 
     names = _names(args.coords)
     simplify = _simplifier(args.simplify)

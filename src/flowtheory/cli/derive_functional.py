@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from flowtheory.cli._output import CliError, emit, positive_int
+from flowtheory.cli.output import CliError, emit, positive_int
 
 #: The proof that checks each preset against the paper's printed equations.
 PROOFS = {

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from fractions import Fraction
 
-from flowtheory.cli._output import CliError, emit
+from flowtheory.cli.output import CliError, emit
 
 NETWORKS = ("cosine", "cosine-literal", "gauss-net", "relu")
 

@@ -19,7 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-from flowtheory.cli._output import CliError, emit
+from flowtheory.cli.output import CliError, emit
 
 _PRESET_NAMES = ("ricci-t2", "ricci-s2", "kahler-ricci-torus", "calabi-torus", "ultralocal-torus")
 

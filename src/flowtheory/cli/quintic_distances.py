@@ -26,7 +26,7 @@ import argparse
 import math
 from pathlib import Path
 
-from flowtheory.cli._output import CliError, emit, positive_int
+from flowtheory.cli.output import CliError, emit, positive_int
 
 #: Point counts above which full (unbatched) clustering is skipped (its N x N matrix and
 #: average-linkage run are O(N^2) memory) and above which heat maps show a random subsample.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowtheory.cli._output import CliError, emit, positive_int
+from flowtheory.cli.output import CliError, emit, positive_int
 
 
 def _complex(text: str) -> complex:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowtheory.cli._output import CliError, emit
+from flowtheory.cli.output import CliError, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -19,7 +19,7 @@ from typing import Mapping
 import sympy as sp
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, rationalize, standard_transformations
 
-from flowtheory.cli._output import CliError
+from flowtheory.cli.output import CliError
 
 #: Functions and constants a user may write.
 FUNCTIONS: dict[str, object] = {
