@@ -23,7 +23,7 @@ from numerics.grid.fields import compile_field_expression, compile_jet_expressio
 from numerics.grid.flows import GridFlow, run_flow
 from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
 from numerics.grid.integrators import rk4
-from numerics.grid.smearing import smear
+from numerics.grid.smearing import gaussian_smear
 from numerics.stats import fit_loglog_slope
 from numerics.grid.random_fields import (
     SPHERE_PARITIES,
@@ -117,7 +117,7 @@ def nonlocal_limit() -> Outcome:
     sigmas = np.array([0.4, 0.2, 0.1, 0.05])
     errors = []
     for s in sigmas:
-        flow = GridFlow(grid, {"u": rhs}, smearing=lambda v, s=s: smear(grid, float(s), v))
+        flow = GridFlow(grid, {"u": rhs}, smearing=lambda v, s=s: gaussian_smear(grid, float(s), v))
         errors.append(float(jnp.max(jnp.abs(rk4(flow, y0, dt=0.005, n_steps=80, save_every=80).ys["u"][-1] - local))))
     slope = fit_loglog_slope(sigmas, errors).slope
     return Outcome(

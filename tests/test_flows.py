@@ -22,7 +22,7 @@ from numerics.grid.fields import compile_field_expression, compile_jet_expressio
 from numerics.grid.flows import GridFlow, run_flow
 from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
 from numerics.grid.integrators import RK4_ORDER, rk4, solve_adaptive
-from numerics.grid.smearing import gaussian_spectrum, periodised_gaussian, smear
+from numerics.grid.smearing import gaussian_smear, gaussian_spectrum, periodised_gaussian
 from numerics.stats import fit_loglog_slope
 
 x, y, z = sp.symbols("x y z")
@@ -249,8 +249,8 @@ def test_smearing_keeps_constants_with_a_reference_density():
     X, Y = grid.coordinates()
     dens = jnp.exp(0.3 * jnp.cos(X))
     v = jnp.ones(grid.shape)
-    assert float(jnp.max(jnp.abs(smear(grid, 0.0, v, omega=2.0, reference_density=dens) - 2.0))) < 1e-15
-    smeared = smear(grid, 0.5, v, reference_density=dens)
+    assert float(jnp.max(jnp.abs(gaussian_smear(grid, 0.0, v, omega=2.0, reference_density=dens) - 2.0))) < 1e-15
+    smeared = gaussian_smear(grid, 0.5, v, reference_density=dens)
     # the mean of g̃^{1/4} V is preserved by the normalised kernel
     assert abs(float(grid.integrate(dens**0.25 * smeared) - grid.integrate(dens**0.25))) < 1e-12
 

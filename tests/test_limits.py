@@ -70,9 +70,9 @@ def test_quadrature_error_is_far_below_the_sigma_effect():
     """Doubling the quadrature points per axis changes I_σ by < 1e-13 at σ = 0.02, where |I_σ − Ω̄f| ~ 1e-3."""
     fam, f = _torus_family()
     pts = np.array([[0.4, 0.9]])
-    coarse = np.asarray(limits.smear(fam, f, pts, 0.02, n=48))
-    fine = np.asarray(limits.smear(fam, f, pts, 0.02, n=96))
-    wide = np.asarray(limits.smear(fam, f, pts, 0.02, n=96, half_width=14.0))
+    coarse = np.asarray(limits.quadrature_smear(fam, f, pts, 0.02, n=48))
+    fine = np.asarray(limits.quadrature_smear(fam, f, pts, 0.02, n=96))
+    wide = np.asarray(limits.quadrature_smear(fam, f, pts, 0.02, n=96, half_width=14.0))
     assert np.max(np.abs(coarse - fine)) <= 1e-13
     assert np.max(np.abs(wide - fine)) <= 1e-13
 
@@ -80,8 +80,8 @@ def test_quadrature_error_is_far_below_the_sigma_effect():
 def test_bad_quadrature_input_raises():
     fam, f = _torus_family()
     with pytest.raises(InvalidParameterError):
-        limits.smear(fam, f, np.zeros((1, 2)), 0.0)
+        limits.quadrature_smear(fam, f, np.zeros((1, 2)), 0.0)
     with pytest.raises(InvalidParameterError):
-        limits.smear(fam, f, np.zeros((1, 2)), 0.1, n=4)
+        limits.quadrature_smear(fam, f, np.zeros((1, 2)), 0.1, n=4)
     with pytest.raises(InvalidParameterError):
-        limits.smear(fam, f, np.zeros((1, 2)), 0.1, half_width=2.0)
+        limits.quadrature_smear(fam, f, np.zeros((1, 2)), 0.1, half_width=2.0)

@@ -11,7 +11,7 @@ Kähler potential it acts on, its density and inner product) and a metric-NTK ke
   the all-entries component structure (2.23));
 * ``kernel=GaussianKernel(sigma)`` — the non-local flow (2.30): the right-hand side is the
   *local force* below, to be smeared with the normalised Gaussian :math:`N_\sigma` of (2.27)
-  (:func:`flowtheory.ntk.gaussian`; numerically ``numerics.grid.smearing.smear``); as
+  (:func:`flowtheory.ntk.gaussian`; numerically ``numerics.grid.smearing.gaussian_smear``); as
   :math:`\sigma\to0` it becomes the local flow (2.31).
 
 Interface for numerics (stable)::

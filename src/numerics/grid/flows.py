@@ -9,7 +9,7 @@ of its time derivative, as sympy derived it.  Optionally
   (the normalised Ricci flow :math:`\\partial_t g = (\\bar r - R) g`; the additive constant of a
   Kähler potential);
 * ``smearing`` — a callable applied to every right-hand side (the Gaussian non-local metric-NTK of
-  (2.30), :func:`numerics.grid.smearing.smear`).
+  (2.30), :func:`numerics.grid.smearing.gaussian_smear`).
 
 :func:`run_flow` integrates it with :func:`numerics.grid.integrators.rk4` in chunks of ``save_every``
 steps and checks after each chunk that the state is finite and that the metric stays positive
@@ -67,7 +67,7 @@ class GridFlow:
 
         Constants of the functional must be given values first (``spec.with_parameters``); with a
         Gaussian kernel the right-hand side is the local force, to be smeared through
-        ``smearing=`` (:func:`numerics.grid.smearing.smear`).  ``options`` are the other fields.
+        ``smearing=`` (:func:`numerics.grid.smearing.gaussian_smear`).  ``options`` are the other fields.
         """
         rhs = {name: compile_jet_expression(expr, spec.jet) for name, expr in spec.rhs_jet().items()}
         return cls(grid, rhs, **options)

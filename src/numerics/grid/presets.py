@@ -34,7 +34,7 @@ ultralocal-torus     the ultra-local flow (B.21), corrected: :math:`\\dot\\varph
 ``curvature spread`` is :math:`\\max - \\min` over the grid of the Riemannian scalar curvature
 (metric presets), of the Kähler scalar curvature (Kähler–Ricci, Calabi) or of :math:`\\eta`
 (ultra-local).  ``sigma > 0`` replaces the local kernel by the Gaussian metric-NTK (2.30)
-(:func:`numerics.grid.smearing.smear`; torus presets only).  The smeared flow of a gradient
+(:func:`numerics.grid.smearing.gaussian_smear`; torus presets only).  The smeared flow of a gradient
 flow still descends: the kernel's spectrum :math:`e^{-\\sigma^2k^2/2}` is positive and commutes
 with the (translation-invariant) inner products, so :math:`\\dot E = -\\langle \\nabla E, K\\nabla E\\rangle \\le 0`.
 """
@@ -54,7 +54,7 @@ from flowtheory.errors import InvalidParameterError
 from numerics.grid.fields import compile_field_expression, compile_jet_expression
 from numerics.grid.flows import GridFlow
 from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
-from numerics.grid.smearing import smear
+from numerics.grid.smearing import gaussian_smear
 from numerics.grid.random_fields import random_torus_metric, sphere_polynomial, trigonometric_field
 
 __all__ = ["PRESETS", "PreparedFlow", "prepare"]
@@ -93,7 +93,7 @@ class PreparedFlow:
 
 
 def _smearing(grid: PeriodicGrid, sigma: float):
-    return None if sigma == 0 else functools.partial(smear, grid, sigma)
+    return None if sigma == 0 else functools.partial(gaussian_smear, grid, sigma)
 
 
 def _metric_eigenvalue_2d(s: State) -> jax.Array:

@@ -29,7 +29,7 @@ import numpy as np
 from flowtheory.errors import InvalidParameterError
 from numerics.grid.grids import PeriodicGrid
 
-__all__ = ["gaussian_spectrum", "periodised_gaussian", "smear"]
+__all__ = ["gaussian_spectrum", "periodised_gaussian", "gaussian_smear"]
 
 
 def _check_sigma(sigma: float) -> None:
@@ -57,7 +57,7 @@ def periodised_gaussian(grid: PeriodicGrid, sigma: float, images: int = 3) -> np
     return out / (2 * np.pi * sigma**2) ** (grid.dim / 2)
 
 
-def smear(
+def gaussian_smear(
     grid: PeriodicGrid,
     sigma: float,
     v: jax.Array,
@@ -68,7 +68,8 @@ def smear(
     """:math:`\\bar\\Omega\\,\\tilde g^{-1/4} (G_\\sigma * \\tilde g^{1/4} v)` over the last ``grid.dim`` axes.
 
     ``reference_density`` is :math:`\\tilde g = \\det\\tilde g_{ij}` on the grid (default 1, the flat
-    reference); ``sigma = 0`` returns the local limit :math:`\\bar\\Omega v` (2.31).
+    reference); ``sigma = 0`` returns the local limit :math:`\\bar\\Omega v` (2.31).  The same
+    integral in a chart of a curved surface, by quadrature, is :func:`numerics.nn.limits.quadrature_smear`.
     """
     if sigma == 0:
         return omega * v

@@ -16,7 +16,7 @@ error is ≲ e^{−L²/2} (≈ 2e-22 for L = 10) relative, and the trapezoid err
 effect at every σ, because the window scales with σ.  On a periodic chart (the torus) the
 Gaussian lives on the universal cover R^d; images of the window contribute ≲ e^{−π²/(2σ²)}.
 
-Charts are sympy data (:class:`Chart`: coordinates and reference metric g̃); det g̃ is derived by
+Charts are sympy data (:class:`SurfaceChart`: coordinates and reference metric g̃); det g̃ is derived by
 sympy and every integrand is compiled with :func:`flowtheory.bridge.to_jax`.
 """
 
@@ -36,12 +36,16 @@ from flowtheory.errors import InvalidParameterError
 from flowtheory.ntk import GaussianFamily, gaussian_family, local_limit
 from numerics.stats import fit_loglog_slope
 
-__all__ = ["Chart", "donut_torus", "round_sphere_stereographic", "smear", "SigmaLimitStudy", "sigma_limit_study"]
+__all__ = ["SurfaceChart", "donut_torus", "round_sphere_stereographic", "quadrature_smear", "SigmaLimitStudy", "sigma_limit_study"]
 
 
 @dataclass(frozen=True)
-class Chart:
-    """A coordinate chart with a reference metric g̃ (sympy matrix in ``coords``)."""
+class SurfaceChart:
+    """A coordinate chart of a surface with a reference metric g̃ (sympy matrix in ``coords``).
+
+    The σ → 0 quadrature runs in it; not to be confused with a patch of a Calabi–Yau
+    hypersurface (:class:`numerics.cy.patches.Chart`).
+    """
 
     name: str
     coords: tuple[sp.Symbol, ...]
@@ -58,17 +62,17 @@ class Chart:
         return gaussian_family(self.coords, sigma, self.metric_det, alpha)
 
 
-def donut_torus(R: int | sp.Rational = 2, r: int | sp.Rational = 1) -> Chart:
+def donut_torus(R: int | sp.Rational = 2, r: int | sp.Rational = 1) -> SurfaceChart:
     """The embedded torus in R³ in angles (u, v): g̃ = diag((R + r cos v)², r²), det g̃ = r²(R + r cos v)²."""
     u, v = sp.symbols("u v", real=True)
-    return Chart("donut torus", (u, v), sp.ImmutableMatrix([[(R + r * sp.cos(v)) ** 2, 0], [0, r**2]]))
+    return SurfaceChart("donut torus", (u, v), sp.ImmutableMatrix([[(R + r * sp.cos(v)) ** 2, 0], [0, r**2]]))
 
 
-def round_sphere_stereographic(radius: int | sp.Rational = 1) -> Chart:
+def round_sphere_stereographic(radius: int | sp.Rational = 1) -> SurfaceChart:
     """The round S² of radius a in stereographic coordinates (y1, y2): g̃ = 4a²/(1+|y|²)² δ."""
     y1, y2 = sp.symbols("y1 y2", real=True)
     conf = 4 * sp.S(radius) ** 2 / (1 + y1**2 + y2**2) ** 2
-    return Chart("round sphere (stereographic)", (y1, y2), sp.ImmutableMatrix([[conf, 0], [0, conf]]))
+    return SurfaceChart("round sphere (stereographic)", (y1, y2), sp.ImmutableMatrix([[conf, 0], [0, conf]]))
 
 
 @lru_cache(maxsize=64)
@@ -94,7 +98,7 @@ def _window(d: int, n: int, half_width: float) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([g.ravel() for g in grids], axis=1), weights.ravel()
 
 
-def smear(
+def quadrature_smear(
     family: GaussianFamily,
     f: sp.Expr,
     points: Float[Array, "m d"],
@@ -107,7 +111,9 @@ def smear(
     r"""I_σ[f](x) = ∫ d^dx' √g̃(x') Θ̄_σ(x,x') f(x') at each row of ``points`` (the right side of (2.30)).
 
     ``f`` is a sympy expression in ``family.xp``; ``rescaled=False`` uses the kernel (2.27) without
-    the (g̃g̃')^{−1/4} factors.  Window quadrature as in the module docstring.
+    the (g̃g̃')^{−1/4} factors.  Window quadrature as in the module docstring, in any chart of a
+    curved surface; on a flat periodic grid the same smearing is a Fourier multiplier
+    (:func:`numerics.grid.smearing.gaussian_smear`).
 
     Raises:
         InvalidParameterError: σ ≤ 0, n < 8 or a window half-width < 6 (truncation above 1e-8).
@@ -121,11 +127,11 @@ def smear(
     offsets, weights = _window(d, n, half_width)
     offsets = jnp.asarray(offsets) * sigma
     weights = jnp.asarray(weights) * sigma**d
-    return _smear_jit(fn.fn, d)(jnp.asarray(points, dtype=float), offsets, weights, jnp.asarray(sigma, dtype=float))
+    return _quadrature_jit(fn.fn, d)(jnp.asarray(points, dtype=float), offsets, weights, jnp.asarray(sigma, dtype=float))
 
 
 @lru_cache(maxsize=64)
-def _smear_jit(fn, d: int):
+def _quadrature_jit(fn, d: int):
     def at_point(x, offsets, weights, sigma):
         xp = x[None, :] + offsets
         vals = jax.vmap(lambda q: fn(*[x[a] for a in range(d)], *[q[a] for a in range(d)], sigma))(xp)
@@ -187,7 +193,7 @@ def sigma_limit_study(
     points = np.asarray(points, dtype=float)
     sigmas = np.asarray(sigmas, dtype=float)
     f = sp.sympify(f)
-    values = np.stack([np.asarray(smear(family, f, points, s, rescaled=rescaled, n=n, half_width=half_width)) for s in sigmas])
+    values = np.stack([np.asarray(quadrature_smear(family, f, points, s, rescaled=rescaled, n=n, half_width=half_width)) for s in sigmas])
     x, xp = family.x, family.xp
     target = _eval_at(family.omega * f.subs(dict(zip(xp, x)), simultaneous=True), x, points)
     predicted = _eval_at(local_limit(family, f, rescaled=rescaled).sigma2, x, points)
