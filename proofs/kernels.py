@@ -11,8 +11,9 @@ r"""Frozen NTKs of the concrete architectures of section 2.3.2 (eqs 2.32–2.37)
   square root of the correct one.
 * ``kernel-gauss-net`` (text after 2.37): the exponential (Gauss-net) network, its feature
   normaliser, :math:`A` and :math:`\sigma`.
-* ``kernel-relu-nt``: the one-hidden-layer ReLU NTK and NNGP (arc-cosine kernels) against
-  neural-tangents' ``kernel_fn`` in float64.
+* ``kernel-relu``: the one-hidden-layer ReLU NTK and NNGP against the closed-form arc-cosine
+  kernels of Cho & Saul (2009) and the NTK recursion of Jacot et al. (2018), written out in numpy
+  (``tests/test_networks.py`` compares the same kernels with neural-tangents' ``kernel_fn``).
 
 Every Monte-Carlo check samples one hidden unit's parameters (``N_SAMPLES`` i.i.d. draws, fixed
 ``jax.random`` key) and tests :math:`|\hat\mu - \bar\Theta/A^2| \le z\,\mathrm{SE}` at every point
@@ -341,40 +342,66 @@ RELU_CASES = ((1.3, 0.7, 1), (0.5, 2.0, 2), (2.0, 0.1, 3), (1.0, 1.0, 4))
 NEAR_DIAGONAL = (1e-3, 1e-5, 1e-7)
 
 
+def arccos_kernels(X: np.ndarray, Y: np.ndarray, sigma_w: float, sigma_b: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""NNGP and NTK Gram matrices of ``Dense(σ_w, σ_b) → ReLU → Dense(1, σ_w, σ_b)`` in closed form.
+
+    An independent numpy route to the kernels that :func:`flowtheory.networks.relu_kernels` derives:
+    with :math:`K(x,x') = \sigma_w^2\,x\cdot x'/d + \sigma_b^2` and the angle
+    :math:`	heta = rccosig(K(x,x')/\sqrt{K(x,x)K(x',x')}ig)`, the arc-cosine kernels of
+    Cho & Saul (2009) give :math:`\mathbb E[\mathrm{relu}(u)\mathrm{relu}(v)] =
+    \sqrt{K(x,x)K(x',x')}\,(\sin	heta + (\pi-	heta)\cos	heta)/(2\pi)` and
+    :math:`\mathbb E[\mathrm{step}(u)\mathrm{step}(v)] = (\pi-	heta)/(2\pi)`, and the NTK recursion of
+    Jacot et al. (2018) gives NNGP :math:`= \sigma_w^2\,\mathbb E[\mathrm{relu}\,\mathrm{relu}] + \sigma_b^2`
+    and NTK :math:`=` NNGP :math:`+ \sigma_w^2\,\mathbb E[\mathrm{step}\,\mathrm{step}]\,K(x,x')`.
+    Identical inputs get :math:`	heta = 0` exactly (``arccos`` of a rounded 1 would not).
+
+    >>> nngp, ntk = arccos_kernels(np.array([[1.0, 0.0]]), np.array([[1.0, 0.0], [0.0, 1.0]]), 1.0, 0.0)
+    >>> np.allclose(nngp, [[1 / 4, 1 / (4 * np.pi)]]), np.allclose(ntk, [[1 / 2, 1 / (4 * np.pi)]])
+    (True, True)
+    """
+    d = X.shape[1]
+    k12 = sigma_w**2 * (X @ Y.T) / d + sigma_b**2
+    k11 = sigma_w**2 * np.sum(X * X, axis=1) / d + sigma_b**2
+    k22 = sigma_w**2 * np.sum(Y * Y, axis=1) / d + sigma_b**2
+    norms = np.sqrt(np.outer(k11, k22))
+    same = np.all(X[:, None, :] == Y[None, :, :], axis=-1)
+    theta = np.where(same, 0.0, np.arccos(np.clip(k12 / norms, -1.0, 1.0)))
+    relu_moment = norms * (np.sin(theta) + (np.pi - theta) * np.cos(theta)) / (2 * np.pi)
+    step_moment = (np.pi - theta) / (2 * np.pi)
+    nngp = sigma_w**2 * relu_moment + sigma_b**2
+    return nngp, nngp + sigma_w**2 * step_moment * k12
+
+
 @proof(
-    id="kernel-relu-nt",
-    title="One-hidden-layer ReLU network (NTK parameterisation): derived arc-cosine NTK and NNGP = neural-tangents",
+    id="kernel-relu",
+    title="One-hidden-layer ReLU network (NTK parameterisation): derived NTK and NNGP = closed-form arc-cosine kernels",
     equations=("2.9",),
 )
-def relu_nt() -> Outcome:
-    r"""Random inputs and x' = x are compared with neural-tangents at 1e-12 on the scale
+def relu() -> Outcome:
+    r"""Random inputs and x' = x are compared with :func:`arccos_kernels` at 1e-12 on the scale
     √(Θ(x,x)Θ(x',x')) (the kernel changes sign, so |Θ(x,x')| itself is no scale).  Nearly parallel
-    inputs x' = (1 + ε)x are compared with 30-digit sympy instead: there neural-tangents' ``arccos``
-    of a rounded cosine loses digits (relative error ~ 1e-16/√ε), while the derived kernel enters the
-    angle as atan2(√det K, K12) with det K a manifest sum of squares and stays at rounding level."""
+    inputs x' = (1 + ε)x are compared with 30-digit sympy instead: there ``arccos`` of a rounded
+    cosine loses digits (relative error ~ 1e-16/√ε), while the derived kernel enters the angle as
+    atan2(√det K, K12) with det K a manifest sum of squares and stays at rounding level."""
     import jax
     import jax.numpy as jnp
-    from neural_tangents import stax
 
     from flowtheory.bridge import random_rational_points, to_jax
 
     checks = []
     for sigma_w, sigma_b, d in RELU_CASES:
         spec = get_network("relu", d, sigma_w, sigma_b)
-        _, _, kernel_fn = stax.serial(
-            stax.Dense(1, W_std=sigma_w, b_std=sigma_b), stax.Relu(), stax.Dense(1, W_std=sigma_w, b_std=sigma_b)
-        )
         rng = np.random.default_rng(d)
         X = rng.standard_normal((6, d))
         Y = np.concatenate([rng.standard_normal((5, d)), X[:2]])  # includes x' = x
-        reference = kernel_fn(X, Y, ("nngp", "ntk"))
-        for label, expr, ref in (("NTK", spec.kernel, reference.ntk), ("NNGP", spec.nngp, reference.nngp)):
+        ref_nngp, ref_ntk = arccos_kernels(X, Y, sigma_w, sigma_b)
+        for label, expr, ref in (("NTK", spec.kernel, ref_ntk), ("NNGP", spec.nngp, ref_nngp)):
             fn = to_jax(expr, spec.x + spec.xp).fn
             ours = jax.vmap(lambda a: jax.vmap(lambda b: fn(*a, *b))(jnp.asarray(Y)))(jnp.asarray(X))
             diag_x, diag_y = (jax.vmap(lambda a: fn(*a, *a))(jnp.asarray(P)) for P in (X, Y))
             scale = np.sqrt(np.outer(diag_x, diag_y))  # bounds |Θ(x,x')| (Cauchy–Schwarz)
             err = float(np.max(np.abs(np.asarray(ours) - np.asarray(ref)) / scale))
-            checks.append(Check(f"{label} vs neural-tangents kernel_fn, σ_w={sigma_w}, σ_b={sigma_b}, d={d}: max |Δ|/√(Θ(x,x)Θ(x',x'))", err, 1e-12))
+            checks.append(Check(f"{label} vs closed-form arc-cosine kernel, σ_w={sigma_w}, σ_b={sigma_b}, d={d}: max |Δ|/√(Θ(x,x)Θ(x',x'))", err, 1e-12))
         if d == 3:
             fn = spec.kernel_jax()
             worst = 0.0
