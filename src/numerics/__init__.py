@@ -8,11 +8,6 @@ throughout, and Calabi–Yau points must solve their equation to ~1e-12.  Code t
 for it explicitly with ``dtype=``.
 """
 
-import os
-
-# neural-tangents imports tensorflow; keep its C++ start-up chatter off stderr.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_enable_x64", True)

@@ -17,7 +17,6 @@ Bad input — a :class:`flowtheory.errors.FlowtheoryError` or a :class:`CliError
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from flowtheory.cli.output import CliError
@@ -42,7 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # tensorflow (via neural-tangents) start-up chatter
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
