@@ -112,7 +112,7 @@ def mc_rescaling_trick() -> Outcome:
     from flowtheory.ntk import rescaled_kernel
     from flowtheory.printed import ntk as printed
     from numerics.stats import mean_estimate, over_draws, z_scores, z_value
-    from numerics.nn.networks import get_network
+    from numerics.nn.networks import from_spec
     from numerics.nn.ntk import empirical_ntk
 
     x = _points(0.6)
@@ -122,7 +122,7 @@ def mc_rescaling_trick() -> Outcome:
     hx = jax.vmap(lambda p: h(*p))(x)
 
     exact_errors = []
-    for net in (get_network("cosine", d=DIM, width=256, sigma_w=2.0), get_network("relu", d=DIM, width=256, sigma_w=1.5, sigma_b=0.5)):
+    for net in (from_spec(spec, 256), from_spec(get_spec("relu", DIM, sigma_w=1.5, sigma_b=0.5), 256)):
         params = net.init(jax.random.PRNGKey(3))
         rescaled = lambda p, xi, net=net: h(*xi) * net.apply(p, xi)  # noqa: E731
         theta_phi = empirical_ntk(net, params, x)
@@ -130,8 +130,7 @@ def mc_rescaling_trick() -> Outcome:
         exact_errors.append(float(jnp.max(jnp.abs(theta_tilde - hx[:, None] * hx[None, :] * theta_phi)) / jnp.max(jnp.abs(theta_phi))))
 
     # frozen version: Monte-Carlo mean of the rescaled network's NTK vs h(x)h(x')Θ̄(x,x')
-    A = float(spec.normalization_A)
-    net = get_network("cosine", d=DIM, width=1024, sigma_w=2.0, A=A)
+    net = from_spec(spec, 1024)
     rescaled = lambda p, xi: h(*xi) * net.apply(p, xi)  # noqa: E731
     ia, ib = np.triu_indices(N_POINTS)
     draws = over_draws(lambda k: empirical_ntk(rescaled, net.init(k), x, trainable=net.trainable)[ia, ib], jax.random.PRNGKey(11), N_DRAWS, 32)
@@ -159,7 +158,8 @@ def _component_outcome(parameterisation: str) -> Outcome:
 
     from flowtheory.ntk import component_ntk
     from flowtheory.printed import ntk as printed
-    from numerics.nn.networks import ComponentNetworks, get_network
+    from flowtheory.networks import get_network
+    from numerics.nn.networks import ComponentNetworks, from_spec
     from numerics.nn.ntk import empirical_ntk
 
     dim = 3
@@ -168,7 +168,10 @@ def _component_outcome(parameterisation: str) -> Outcome:
     printed_c = np.array([[[[int(printed.eq_2_23_coefficient(i, j, k, l)) for l in range(dim)] for k in range(dim)] for j in range(dim)] for i in range(dim)])
     x = _points(0.6, n=5)
     checks = []
-    bases = {"cosine": get_network("cosine", d=DIM, width=64, sigma_w=2.0), "relu": get_network("relu", d=DIM, width=64, sigma_w=1.5, sigma_b=0.5)}
+    bases = {
+        "cosine": from_spec(get_network("cosine", DIM, sigma_w=2.0), 64),
+        "relu": from_spec(get_network("relu", DIM, sigma_w=1.5, sigma_b=0.5), 64),
+    }
     for name, base in bases.items():
         net = ComponentNetworks(base, dim, parameterisation)
         params = net.init(jax.random.PRNGKey(5))

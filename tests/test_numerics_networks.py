@@ -1,18 +1,22 @@
 """Finite-width networks: parameter laws, NTK parameterisation, metric assembly, bad input."""
 
+import dataclasses
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import numerics  # noqa: F401  (float64)
 from flowtheory.errors import InvalidParameterError
+from flowtheory.networks import SIGMA_A, Normal, Uniform
+from flowtheory.networks import get_network as get_spec
+from numerics.nn.networks import MLP, ComponentNetworks, Cosine, CosineLiteral, GaussNet, MetricMLP, apply_batch, from_spec, relu
 from numerics.stats import assert_within, mean_estimate, z_value
-from numerics.nn.networks import MLP, ComponentNetworks, Cosine, CosineLiteral, GaussNet, MetricMLP, apply_batch, get_network, relu
 
 # one family of moment z-tests in this module, failure probability 1e-4
 Z_LAWS = z_value(1e-4, 12)
@@ -135,8 +139,8 @@ def test_metric_mlp_symmetric_and_positive(seed, form):
         lambda: ComponentNetworks(Cosine(2, 4), 2, "upper"),
         lambda: MetricMLP(2, 3, (4,), form="cholesky", eps=0.0),
         lambda: MetricMLP(2, 3, (4,), form="exp"),
-        lambda: get_network("tanh", d=2, width=4),
-        lambda: get_network("relu", d=2, width=4, sigma_a=1.0),
+        lambda: from_spec(dataclasses.replace(get_spec("relu", 2, 1, 1), name="tanh"), 4),
+        lambda: from_spec(get_spec("relu", 2, 1, 1), 4, sigma_a=1.0),
     ],
 )
 def test_bad_hyperparameters_raise(make):
@@ -148,3 +152,85 @@ def test_apply_takes_one_point(key):
     net = Cosine(3, 5)
     with pytest.raises(InvalidParameterError):
         net.apply(net.init(key), jnp.zeros((4, 3)))
+
+
+# ---------------------------------------------------------------- networks built from their symbolic spec
+
+SPEC_CASES = [
+    ("cosine", {"sigma_w": 2.0}),
+    ("cosine-literal", {"sigma_w": 1.5}),
+    ("gauss-net", {"sigma_w": 1.2, "sigma_b": 0.4}),
+    ("relu", {"sigma_w": 1.5, "sigma_b": 0.5}),
+]
+# a second family: mean and variance of every parameter group of every case (3 + 3 + 3 + 4 groups),
+# family-wise failure probability 1e-4; >= 4096 samples per group, so the plug-in SEs are accurate.
+Z_SPEC_LAWS = z_value(1e-4, 2 * 13)
+
+
+def _parameter_groups(net, name: str, key) -> dict[str, jax.Array]:
+    """Samples of each of the spec's parameter groups, by the spec's group names."""
+    if name != "relu":
+        return {k: v.ravel() for k, v in net.init(key).items()}
+    p = net.init(key)
+    # c (the output bias) is one number per network: draw it from 4096 independent initialisations
+    c = jax.vmap(from_spec(get_spec("relu", net.d_in, net.sigma_w, net.sigma_b), 1).init)(jax.random.split(key, 4096))["b"][1]
+    return {"W": p["W"][0].ravel(), "b": p["b"][0], "v": p["W"][1][:, 0], "c": c.ravel()}
+
+
+@pytest.mark.parametrize("name,hyper", SPEC_CASES)
+def test_from_spec_draws_the_laws_of_the_spec(name, hyper, key):
+    """Each parameter group of from_spec(spec, N) follows the spec's law: the sample mean and the sample
+    variance agree with the law's mean and variance (σ_w²/d for w, σ_a² = 0.49 for a, π²/3 for the
+    uniform bias, 1 for the ReLU groups) within z·SE; the networks carry the spec's σ_w, σ_b."""
+    spec = get_spec(name, 3, **hyper)
+    net = from_spec(spec, 8192, **({} if name == "relu" else {"sigma_a": 0.7}))
+    groups = _parameter_groups(net, name, key)
+    assert set(groups) == {group for group, _ in spec.laws}
+    for group, law in spec.laws:
+        mean = float(law.mean)
+        variance = float(sp.sympify(law.variance).xreplace({SIGMA_A: sp.Float(0.7)}))
+        samples = groups[group]
+        assert_within(mean_estimate(samples), mean, Z_SPEC_LAWS, what=f"{name} {group} mean")
+        assert_within(mean_estimate((samples - mean) ** 2), variance, Z_SPEC_LAWS, what=f"{name} {group} variance")
+    assert net.sigma_w == hyper["sigma_w"] and getattr(net, "sigma_b", None) == hyper.get("sigma_b", None)
+
+
+@pytest.mark.parametrize("name,hyper", SPEC_CASES[:3])
+def test_from_spec_uses_the_normalisation_of_the_spec(name, hyper, key):
+    """The A of the finite network is float(spec.normalization_A), and it scales the output: φ_A = A φ_1."""
+    spec = get_spec(name, 2, **hyper)
+    net = from_spec(spec, 16)
+    assert net.A == float(spec.normalization_A)
+    p = net.init(key)
+    x = jnp.array([0.3, -0.8])
+    unit = dataclasses.replace(net, A=1.0)
+    np.testing.assert_allclose(net.apply(p, x), float(spec.normalization_A) * unit.apply(p, x), rtol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: from_spec(get_spec("cosine", 2), 4),  # symbolic sigma_w
+        lambda: from_spec(get_spec("gauss-net", 2, sigma_w=1), 4),  # symbolic sigma_b
+        lambda: from_spec(get_spec("relu", 2, sigma_w=1), 4),  # symbolic sigma_b
+        lambda: from_spec(dataclasses.replace(get_spec("cosine", 2, sigma_w=1), name="tanh"), 4),
+        lambda: from_spec(
+            dataclasses.replace(
+                get_spec("cosine", 2, sigma_w=1),
+                laws=(("a", Normal(SIGMA_A**2)), ("w", Uniform(-1, 1)), ("b", Uniform(-sp.pi, sp.pi))),
+            ),
+            4,
+        ),  # w not normal: no finite cosine network draws it
+        lambda: from_spec(
+            dataclasses.replace(
+                get_spec("cosine", 2, sigma_w=1), laws=(("a", Normal(SIGMA_A**2)), ("w", Normal(sp.S.Half)), ("b", Normal(1)))
+            ),
+            4,
+        ),  # the cosine bias is U(-pi, pi)
+        lambda: from_spec(get_spec("cosine", 2, sigma_w=1), 4, sigma_a=-1.0),
+        lambda: from_spec(get_spec("cosine", 2, sigma_w=1), 0),
+    ],
+)
+def test_from_spec_rejects_what_it_cannot_realise(make):
+    with pytest.raises(InvalidParameterError):
+        make()

@@ -17,7 +17,8 @@ and the ``1/\sqrt{\text{fan-in}}`` factor sits in the forward pass, so the empir
 deterministic limit (2.9) as the width ``N -> infinity``.  The infinite-width kernels themselves are
 derived symbolically in :mod:`flowtheory.networks`; this module only samples and evaluates.
 
-Scalar architectures (names as in :func:`flowtheory.networks.get_network`):
+Scalar architectures (names as in :func:`flowtheory.networks.get_network`; :func:`from_spec` builds
+the one a symbolic spec describes, with its laws and normalisation):
 
 ``"cosine"``  (:class:`Cosine`)
     .. math:: \phi(x) = \frac{A}{\sqrt N}\sum_{i=1}^N a_i \cos\Big(\sum_j w_{ij}x_j + b_i\Big)
@@ -62,9 +63,11 @@ from typing import Any, Callable, Literal, Protocol
 
 import jax
 import jax.numpy as jnp
+import sympy as sp
 from jaxtyping import Array, Float
 
 from flowtheory.errors import InvalidParameterError
+from flowtheory.networks import SIGMA_A, NetworkSpec, Normal, Uniform
 
 Params = dict[str, Any]
 
@@ -77,9 +80,8 @@ __all__ = [
     "relu",
     "ComponentNetworks",
     "MetricMLP",
-    "get_network",
+    "from_spec",
     "apply_batch",
-    "NETWORK_NAMES",
 ]
 
 
@@ -443,19 +445,77 @@ class MetricMLP:
         return self.core.probe_shapes()
 
 
-NETWORK_NAMES = ("cosine", "cosine-literal", "gauss-net", "relu")
+# architecture name -> (finite network, family of its bias law)
+_FROZEN_FEATURES = {"cosine": (Cosine, Uniform), "cosine-literal": (CosineLiteral, Uniform), "gauss-net": (GaussNet, Normal)}
 
 
-def get_network(name: str, *, d: int, width: int, **hyper: float) -> Network:
-    """The finite network of the architecture ``name`` (one of :data:`NETWORK_NAMES`).
+def from_spec(spec: NetworkSpec, width: int, *, sigma_a: float | None = None) -> Network:
+    r"""The width-``width`` finite network that realises the symbolic ``spec``.
 
-    ``hyper`` are the hyperparameters of that architecture (``sigma_w``, ``sigma_a``, ``A`` for the
-    frozen-feature ones, plus ``sigma_b`` for ``"gauss-net"``; ``sigma_w``, ``sigma_b`` for ``"relu"``).
+    ``spec`` is a :class:`flowtheory.networks.NetworkSpec` (:func:`flowtheory.networks.get_network`
+    with numeric ``sigma_w``/``sigma_b``).  Everything is read from it: the input dimension, the
+    parameter laws (``w ~ N(0, σ_w²/d)`` gives ``sigma_w``, the Gauss-net bias law
+    ``N(0, σ_b²)`` gives ``sigma_b``, the ReLU laws must be ``N(0, 1)`` with ``σ_w, σ_b`` from
+    the spec) and the normalisation :math:`A` (``spec.normalization_A``) of the frozen-feature
+    networks, so that the empirical NTK (2.7) of the result tends to ``spec.kernel`` (2.9).
+
+    Args:
+        spec: the symbolic network.
+        width: the number of hidden units :math:`N`.
+        sigma_a: :math:`\sigma_a` of the readout law :math:`a\sim\mathcal N(0,\sigma_a^2)`, which the
+            spec keeps symbolic (it does not enter the frozen NTK); default 1.  The ReLU network has
+            no such law and takes none.
+
+    Raises:
+        InvalidParameterError: ``sigma_w``/``sigma_b`` (or ``A``) still symbolic in the spec; a spec
+            no finite network here realises (an unknown name, or parameter laws other than those
+            the architecture draws); a ``sigma_a`` for ``"relu"``; a bad ``width`` or ``sigma_a``.
+
+    Example:
+        >>> from flowtheory.networks import get_network
+        >>> spec = get_network("cosine", 2, sigma_w=2)
+        >>> net = from_spec(spec, 64)
+        >>> type(net).__name__, net.d_in, net.width, net.sigma_w
+        ('Cosine', 2, 64, 2.0)
+        >>> net.A == float(spec.normalization_A)
+        True
     """
-    constructors = {"cosine": Cosine, "cosine-literal": CosineLiteral, "gauss-net": GaussNet, "relu": relu}
-    if name not in constructors:
-        raise InvalidParameterError(f"unknown network {name!r}; known: {', '.join(NETWORK_NAMES)}")
-    try:
-        return constructors[name](d, width, **hyper)
-    except TypeError as exc:
-        raise InvalidParameterError(f"bad hyperparameters for {name!r}: {exc}") from None
+    laws = dict(spec.laws)
+    if sigma_a is not None:
+        _positive("sigma_a", sigma_a)
+    readout = {SIGMA_A: sp.Integer(1) if sigma_a is None else sp.Float(sigma_a)}
+
+    def number(expr, what: str) -> float:
+        value = sp.sympify(expr).xreplace(readout)
+        if value.free_symbols:
+            raise InvalidParameterError(
+                f"{what} of network {spec.name!r} is symbolic ({value}); pass numeric sigma_w/sigma_b "
+                "to flowtheory.networks.get_network"
+            )
+        return float(value)
+
+    def unrealisable(why: str) -> InvalidParameterError:
+        return InvalidParameterError(f"no finite network realises the spec {spec.name!r}: {why}")
+
+    if spec.name == "relu":
+        if sigma_a is not None:
+            raise InvalidParameterError("the ReLU network has no readout law N(0, sigma_a^2) and takes no sigma_a")
+        if set(laws) != {"W", "b", "v", "c"} or any(law != Normal(sp.Integer(1)) for law in laws.values()):
+            raise unrealisable(f"its laws {', '.join(f'{k} ~ {v}' for k, v in spec.laws)} are not all N(0, 1)")
+        return relu(spec.dim, width, sigma_w=number(spec.sigma_w, "sigma_w"), sigma_b=number(spec.sigma_b, "sigma_b"))
+    if spec.name not in _FROZEN_FEATURES:
+        raise unrealisable(f"known architectures are {', '.join(['relu', *_FROZEN_FEATURES])}")
+    cls, bias_law = _FROZEN_FEATURES[spec.name]
+    if set(laws) != {"a", "w", "b"} or not all(isinstance(laws[k], Normal) for k in ("a", "w")):
+        raise unrealisable("the frozen-feature networks draw a and w from centred normal laws, and b")
+    if not isinstance(laws["b"], bias_law) or (bias_law is Uniform and (laws["b"].low, laws["b"].high) != (-sp.pi, sp.pi)):
+        raise unrealisable(f"its bias law {laws['b']} is not the architecture's {'U(-pi, pi)' if bias_law is Uniform else 'N(0, sigma_b^2)'}")
+    hyper = {
+        "sigma_w": number(sp.sqrt(laws["w"].variance * spec.dim), "sigma_w"),
+        "sigma_a": number(sp.sqrt(laws["a"].variance), "sigma_a"),
+        "A": number(spec.normalization_A, "the normalisation A"),
+    }
+    if bias_law is Normal:
+        hyper["sigma_b"] = number(sp.sqrt(laws["b"].variance), "sigma_b")
+    return cls(spec.dim, width, **hyper)
+

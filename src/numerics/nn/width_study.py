@@ -67,8 +67,8 @@ def ntk_width_study(
     For each width, ``n_draws`` networks of :mod:`numerics.nn.networks` are initialised with keys split
     from ``key`` and their empirical NTK (2.7) is computed by :func:`numerics.nn.ntk.empirical_ntk`
     (trainable subset as in the architecture).  :math:`\bar\Theta` is the symbolic frozen NTK of
-    :func:`flowtheory.networks.get_network` compiled by the bridge; the finite cosine and Gauss-net
-    networks use the derived normalisation ``A`` of that spec.
+    :func:`flowtheory.networks.get_network` compiled by the bridge; the finite networks are built
+    from that spec by :func:`numerics.nn.networks.from_spec` (its laws and derived normalisation ``A``).
 
     For all four architectures :math:`\Theta_N = c + \frac1N\sum_{i=1}^N t_i` with i.i.d. unit terms
     :math:`t_i`, so :math:`\mathbb E\,\Theta_N = \bar\Theta` at every ``N`` (no finite-width bias)
@@ -77,7 +77,7 @@ def ntk_width_study(
     """
     from flowtheory.networks import get_network as get_spec
 
-    from numerics.nn.networks import get_network
+    from numerics.nn.networks import from_spec
     from numerics.nn.ntk import empirical_ntk
 
     x = jnp.asarray(points, dtype=float)
@@ -95,7 +95,7 @@ def ntk_width_study(
 
     means, rms, zmax = [], [], []
     for k, width in zip(jax.random.split(key, len(widths)), widths):
-        net = get_network(name, d=d, width=width, **hyper)
+        net = from_spec(spec, width)
         theta = over_draws(lambda kk: empirical_ntk(net, net.init(kk), x)[ia, ib], k, n_draws, batch)
         theta = np.asarray(theta)
         means.append(mean_estimate(theta))
