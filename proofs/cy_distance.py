@@ -136,7 +136,7 @@ def fs_distance_proof() -> Outcome:
     )
 
 
-@proof(id="cyd-threshold", title="Small-distance threshold: arccos(1 - eps) ~ sqrt(2 eps)", equations=("3.4",))
+@proof(id="cyd-threshold", title="Small-distance threshold: arccos(1 - eps) ~ sqrt(2 eps)", equations=("3.4",), depends_on=("cyd-fs-distance",))
 def threshold_proof() -> Outcome:
     from numerics.cy.distance import default_threshold, fs_distance
 
@@ -182,7 +182,7 @@ NN_SIZES = (1000, 2000, 4000)
 NN_REPEATS = 2
 
 
-@proof(id="cyd-nn-scaling", title="Mean nearest-neighbour FS distance on the Fermat quintic vs N", equations=("3.7",))
+@proof(id="cyd-nn-scaling", title="Mean nearest-neighbour FS distance on the Fermat quintic vs N", equations=("3.7",), depends_on=("cyd-fs-distance",))
 def nn_scaling_proof() -> Outcome:
     import jax
 
@@ -249,7 +249,7 @@ def nn_scaling_proof() -> Outcome:
     )
 
 
-@proof(id="cyd-batched-clustering", title="Batched agglomerative clustering on FS distances", equations=("3.3",))
+@proof(id="cyd-batched-clustering", title="Batched agglomerative clustering on FS distances", equations=("3.3",), depends_on=("cyd-fs-distance",))
 def batched_clustering_proof() -> Outcome:
     from sklearn.metrics import adjusted_rand_score
 

@@ -101,7 +101,7 @@ def volume_forms() -> Outcome:
     )
 
 
-@proof(id="cy-sigma-measure", title="η, κ and the σ-measure; FS on the quintic and the flat torus", equations=("B.10", "B.11"))
+@proof(id="cy-sigma-measure", title="η, κ and the σ-measure; FS on the quintic and the flat torus", equations=("B.10", "B.11"), depends_on=("cy-volume-forms",))
 def sigma_measure_proof() -> Outcome:
     import jax
 

@@ -97,7 +97,7 @@ def engine_checks() -> Outcome:
     )
 
 
-@proof(id="func-ricci-flow", title="Local flows and Ricci flow; Ricci flow = Perelman flow + Lie derivative", equations=("2.38", "2.39"))
+@proof(id="func-ricci-flow", title="Local flows and Ricci flow; Ricci flow = Perelman flow + Lie derivative", equations=("2.38", "2.39"), depends_on=("func-perelman",))
 def ricci_flow() -> Outcome:
     f = functionals.ricci(2)
     jet, g = f.jet, f.metric
@@ -121,6 +121,7 @@ def ricci_flow() -> Outcome:
     id="func-perelman",
     title="Perelman's F: variation at fixed measure, flow (2.40), monotonicity",
     equations=("2.40", "2.41"),
+    depends_on=("func-engine",),
 )
 def perelman() -> Outcome:
     f = functionals.perelman(2)
@@ -187,7 +188,7 @@ def perelman() -> Outcome:
     )
 
 
-@proof(id="func-perelman-loss", title="Perelman's flow as a local NN metric flow: the loss (2.42)", equations=("2.42", "2.14"))
+@proof(id="func-perelman-loss", title="Perelman's flow as a local NN metric flow: the loss (2.42)", equations=("2.42", "2.14"), depends_on=("func-perelman", "ntk-local-2.13-2.14"))
 def perelman_loss() -> Outcome:
     f = functionals.perelman(2)
     jet, g = f.jet, f.metric

@@ -48,7 +48,7 @@ def _torus_phi(s, amplitude=sp.Rational(1, 5)):
     return wirtinger_real(expr, s.z, s.zbar)
 
 
-@proof(id="func-kahler-potential", title="Kähler metrics from potentials and the potential flow variable", equations=("B.1", "B.2", "B.5", "B.6"))
+@proof(id="func-kahler-potential", title="Kähler metrics from potentials and the potential flow variable", equations=("B.1", "B.2", "B.5", "B.6"), depends_on=("func-engine", "geom-B2-real-metric"))
 def kahler_potential() -> Outcome:
     s = functionals.kahler_setting(1)
     (z,), (zb,) = s.z, s.zbar
@@ -76,7 +76,7 @@ def kahler_potential() -> Outcome:
     )
 
 
-@proof(id="func-kahler-ricci", title="Kähler-Ricci flow: factor from Hamilton's flow, φ-form, Kähler class", equations=("B.3", "B.4"))
+@proof(id="func-kahler-ricci", title="Kähler-Ricci flow: factor from Hamilton's flow, φ-form, Kähler class", equations=("B.3", "B.4"), depends_on=("func-kahler-potential", "geom-B3-ricci-form"))
 def kahler_ricci() -> Outcome:
     s = _cy_setting()
     jet = s.jet
@@ -125,7 +125,7 @@ def kahler_ricci() -> Outcome:
     )
 
 
-@proof(id="func-calabi", title="Calabi functional: variation -2 D*D R, Calabi flow, signs of (B.8)-(B.9)", equations=("B.7", "B.8", "B.9"))
+@proof(id="func-calabi", title="Calabi functional: variation -2 D*D R, Calabi flow, signs of (B.8)-(B.9)", equations=("B.7", "B.8", "B.9"), depends_on=("func-kahler-potential",))
 def calabi() -> Outcome:
     s = functionals.kahler_setting(1)
     jet = s.jet
@@ -173,7 +173,7 @@ def calabi() -> Outcome:
     )
 
 
-@proof(id="func-mabuchi-j", title="Mabuchi K-energy and J-functional: variations and flows", equations=())
+@proof(id="func-mabuchi-j", title="Mabuchi K-energy and J-functional: variations and flows", equations=(), depends_on=("func-kahler-potential",))
 def mabuchi_j() -> Outcome:
     s = _cy_setting()
     jet = s.jet
@@ -198,7 +198,7 @@ def mabuchi_j() -> Outcome:
     )
 
 
-@proof(id="func-ultralocal", title="Ultra-local functionals: variation (B.13), flow (B.21), F = η ln η", equations=("B.12", "B.13", "B.14", "B.21"))
+@proof(id="func-ultralocal", title="Ultra-local functionals: variation (B.13), flow (B.21), F = η ln η", equations=("B.12", "B.13", "B.14", "B.21"), depends_on=("func-kahler-potential", "func-eta"))
 def ultralocal() -> Outcome:
     s = _cy_setting()
     jet = s.jet
@@ -261,7 +261,7 @@ def ultralocal() -> Outcome:
     )
 
 
-@proof(id="func-two-derivative", title="Two-derivative functional: variation (B.16) and flows (B.19)-(B.20)", equations=("B.15", "B.16", "B.19", "B.20"))
+@proof(id="func-two-derivative", title="Two-derivative functional: variation (B.16) and flows (B.19)-(B.20)", equations=("B.15", "B.16", "B.19", "B.20"), depends_on=("func-kahler-potential", "func-eta"))
 def two_derivative() -> Outcome:
     s = functionals.kahler_setting(1)  # flat torus chart, w = 1
     jet = s.jet
@@ -323,7 +323,7 @@ def two_derivative() -> Outcome:
     )
 
 
-@proof(id="func-einstein-hilbert", title="(B.17): Einstein-Hilbert with the CY measure vs the two-derivative functional", equations=("B.17",))
+@proof(id="func-einstein-hilbert", title="(B.17): Einstein-Hilbert with the CY measure vs the two-derivative functional", equations=("B.17",), depends_on=("func-two-derivative", "geom-fubini-study-KE"))
 def einstein_hilbert() -> Outcome:
     s = _cy_setting()
     jet = s.jet
@@ -354,7 +354,7 @@ def einstein_hilbert() -> Outcome:
     )
 
 
-@proof(id="func-perelman-eta", title="(B.18): Perelman's F with dilaton ln η on a Calabi-Yau", equations=("B.18",))
+@proof(id="func-perelman-eta", title="(B.18): Perelman's F with dilaton ln η on a Calabi-Yau", equations=("B.18",), depends_on=("func-perelman", "func-eta", "geom-fubini-study-KE"))
 def perelman_eta() -> Outcome:
     s = _cy_setting()
     jet = s.jet

@@ -73,6 +73,7 @@ def real_metric_of_kahler_form() -> Outcome:
     id="geom-B3-ricci-form",
     title="Ricci form R_{ab̄} = −∂_a∂̄_b ln det g equals the Riemannian Ricci tensor of the real metric",
     equations=("B.3",),
+    depends_on=("geom-B2-real-metric",),
 )
 def ricci_form_is_riemannian_ricci() -> Outcome:
     symbolic = {}
@@ -128,6 +129,7 @@ def ricci_form_is_riemannian_ricci() -> Outcome:
     id="geom-fubini-study-KE",
     title="Fubini–Study is Kähler–Einstein, R_{ab̄} = (n+1) g_{ab̄}; Riemannian scalar = 4 g^{ab̄}R_{ab̄}",
     equations=("B.3", "B.8"),
+    depends_on=("geom-B3-ricci-form",),
 )
 def fubini_study_kahler_einstein() -> Outcome:
     symbolic = {}

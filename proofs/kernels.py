@@ -248,6 +248,7 @@ def cosine_literal() -> Outcome:
     id="kernel-cosine-normalisation",
     title="Normalisation A and width σ of the Gaussian cosine NTK: printed (2.36) is the square root of A",
     equations=("2.35", "2.36", "2.37"),
+    depends_on=("kernel-cosine-rff",),
 )
 def cosine_normalisation() -> Outcome:
     symbolic = {}

@@ -143,6 +143,7 @@ def flows_and_kernel_form() -> Outcome:
     id="ntk-linearised-2.10-2.12",
     title="Linearised model: its NTK is Θ at θ0, θ-independent, and drives the frozen-kernel flow",
     equations=("2.10", "2.11", "2.12"),
+    depends_on=("ntk-flows-2.5-2.8",),
 )
 def linearised_model() -> Outcome:
     net, loss = _example_network(), _example_loss()
@@ -183,6 +184,7 @@ def linearised_model() -> Outcome:
     id="ntk-local-2.13-2.14",
     title="A δ-local, component-diagonal frozen kernel gives the local flow dg/dt = −Ω̄ δl/δg",
     equations=("2.13", "2.14"),
+    depends_on=("ntk-flows-2.5-2.8",),
 )
 def local_flows() -> Outcome:
     rho = sp.Function("rho", positive=True)(*XP)
@@ -244,6 +246,7 @@ def _delta(a, b):
     id="ntk-components-2.19-2.23",
     title="Component structure of the metric-NTK for independent component networks",
     equations=("2.19", "2.20", "2.21", "2.22", "2.23"),
+    depends_on=("ntk-flows-2.5-2.8",),
 )
 def component_structure() -> Outcome:
     symbolic = {}
@@ -316,6 +319,7 @@ def component_structure() -> Outcome:
     id="ntk-rescaling-2.15-2.18",
     title="Rescaling trick: NTK of h·φ is h(x)h(x')Θ_φ; with a δ-kernel it is δ(x−x')h²Ω",
     equations=("2.15", "2.16", "2.17", "2.18"),
+    depends_on=("ntk-local-2.13-2.14",),
 )
 def rescaling_trick() -> Outcome:
     x, xp = (X[0],), (XP[0],)
@@ -366,6 +370,7 @@ def rescaling_trick() -> Outcome:
     id="ntk-gaussian-2.27-2.31",
     title="Rescaled Gaussian family: kernel, flow and σ→0 limit to the local flow on a curved chart",
     equations=("2.25", "2.26", "2.27", "2.28", "2.29", "2.30", "2.31"),
+    depends_on=("ntk-rescaling-2.15-2.18", "ntk-local-2.13-2.14", "kernel-cosine-normalisation"),
 )
 def gaussian_family() -> Outcome:
     sigma = sp.Symbol("sigma", positive=True)

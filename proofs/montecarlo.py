@@ -82,27 +82,27 @@ def _frozen_ntk_outcome(name: str) -> Outcome:
     )
 
 
-@proof(id="mc-frozen-ntk-cosine", title="Monte-Carlo: cosine network NTK → frozen Gaussian kernel, RMS ∝ N^(-1/2)", equations=("2.9", "2.33", "2.34", "2.35"))
+@proof(id="mc-frozen-ntk-cosine", title="Monte-Carlo: cosine network NTK → frozen Gaussian kernel, RMS ∝ N^(-1/2)", equations=("2.9", "2.33", "2.34", "2.35"), depends_on=("kernel-cosine-normalisation",))
 def mc_frozen_ntk_cosine() -> Outcome:
     return _frozen_ntk_outcome("cosine")
 
 
-@proof(id="mc-frozen-ntk-cosine-literal", title="Monte-Carlo: literal (2.32) cosine network NTK → its frozen kernel, RMS ∝ N^(-1/2)", equations=("2.9", "2.32", "2.33", "2.34"))
+@proof(id="mc-frozen-ntk-cosine-literal", title="Monte-Carlo: literal (2.32) cosine network NTK → its frozen kernel, RMS ∝ N^(-1/2)", equations=("2.9", "2.32", "2.33", "2.34"), depends_on=("kernel-cosine-literal",))
 def mc_frozen_ntk_cosine_literal() -> Outcome:
     return _frozen_ntk_outcome("cosine-literal")
 
 
-@proof(id="mc-frozen-ntk-gauss-net", title="Monte-Carlo: Gauss-net NTK → frozen Gaussian kernel, RMS ∝ N^(-1/2)", equations=("2.9",))
+@proof(id="mc-frozen-ntk-gauss-net", title="Monte-Carlo: Gauss-net NTK → frozen Gaussian kernel, RMS ∝ N^(-1/2)", equations=("2.9",), depends_on=("kernel-gauss-net",))
 def mc_frozen_ntk_gauss_net() -> Outcome:
     return _frozen_ntk_outcome("gauss-net")
 
 
-@proof(id="mc-frozen-ntk-relu", title="Monte-Carlo: one-hidden-layer ReLU NTK → arc-cosine NTK, RMS ∝ N^(-1/2)", equations=("2.9",))
+@proof(id="mc-frozen-ntk-relu", title="Monte-Carlo: one-hidden-layer ReLU NTK → arc-cosine NTK, RMS ∝ N^(-1/2)", equations=("2.9",), depends_on=("kernel-relu",))
 def mc_frozen_ntk_relu() -> Outcome:
     return _frozen_ntk_outcome("relu")
 
 
-@proof(id="mc-rescaling-trick", title="Finite networks: NTK of h(x)φ(x) is h(x)h(x')Θ_φ(x,x'), and its frozen limit", equations=("2.15", "2.16"))
+@proof(id="mc-rescaling-trick", title="Finite networks: NTK of h(x)φ(x) is h(x)h(x')Θ_φ(x,x'), and its frozen limit", equations=("2.15", "2.16"), depends_on=("ntk-rescaling-2.15-2.18", "kernel-cosine-normalisation"))
 def mc_rescaling_trick() -> Outcome:
     import jax
     import jax.numpy as jnp
@@ -211,11 +211,11 @@ def _component_outcome(parameterisation: str) -> Outcome:
     )
 
 
-@proof(id="mc-component-structure-all-entries", title="Finite networks: metric-NTK of d² independent entry networks is δ_ik δ_jl Θ^(ij) exactly", equations=("2.19", "2.20", "2.22", "2.23"))
+@proof(id="mc-component-structure-all-entries", title="Finite networks: metric-NTK of d² independent entry networks is δ_ik δ_jl Θ^(ij) exactly", equations=("2.19", "2.20", "2.22", "2.23"), depends_on=("ntk-components-2.19-2.23",))
 def mc_component_structure_all_entries() -> Outcome:
     return _component_outcome("all-entries")
 
 
-@proof(id="mc-component-structure-symmetric", title="Finite networks: metric-NTK of d(d+1)/2 component networks of a symmetric metric", equations=("2.19", "2.23"))
+@proof(id="mc-component-structure-symmetric", title="Finite networks: metric-NTK of d(d+1)/2 component networks of a symmetric metric", equations=("2.19", "2.23"), depends_on=("ntk-components-2.19-2.23",))
 def mc_component_structure_symmetric() -> Outcome:
     return _component_outcome("symmetric")

@@ -45,6 +45,7 @@ def _gap(discrete: DiscreteFunctional, fields, h) -> float:
     id="nflow-variation-perelman",
     title="Perelman's F: jvp of the discretised functional = ∫ V^ij h_ij (fixed e^{-φ}dV), on T² and S²",
     equations=("2.40", "2.41"),
+    depends_on=("func-perelman",),
 )
 def variation_perelman() -> Outcome:
     """Random metric g = δ + 0.3 s(x) (modes |m|∞ ≤ 2) on a 16² torus grid, and
@@ -82,6 +83,7 @@ POTENTIALS = (("kahler-ricci", {}), ("ultralocal", {}), ("two-derivative", {}), 
     id="nflow-variation-kahler",
     title="Kähler-potential functionals: jvp of the discretised functional = ∫ E_φ ψ on C/(Z+iZ)",
     equations=("B.7", "B.12", "B.13", "B.15", "B.16", "B.17"),
+    depends_on=("func-kahler-ricci", "func-ultralocal", "func-two-derivative", "func-einstein-hilbert", "func-calabi", "func-mabuchi-j"),
 )
 def variation_kahler() -> Outcome:
     """φ of modulus ≤ 0.015 (modes |m|∞ ≤ 1), ψ of modes ≤ 2, on a 24² grid; tolerance 1e-10
@@ -102,6 +104,7 @@ def variation_kahler() -> Outcome:
     id="nflow-nonlocal-limit",
     title="Gaussian metric-NTK flow (2.30) → local flow (2.31) as σ → 0, at rate σ²",
     equations=("2.27", "2.30", "2.31"),
+    depends_on=("ntk-gaussian-2.27-2.31", "func-ricci-flow"),
 )
 def nonlocal_limit() -> Outcome:
     """Ricci flow of g = e^{2u}δ on T² (∂_t u = -R/2, R from riemann.ricci_scalar) with the
@@ -152,6 +155,7 @@ def _monotone_run(name: str, n: int, dt: float, steps: int, params: dict, extra_
     id="nflow-monotone",
     title="Each functional decreases at every saved step along its own gradient flow (flat complex torus)",
     equations=("B.4", "B.7", "B.8", "B.9", "B.12", "B.14", "B.21"),
+    depends_on=("func-kahler-ricci", "func-ultralocal", "func-calabi", "func-mabuchi-j"),
 )
 def monotone() -> Outcome:
     """RK4 on a 12² grid, 20 saved steps each: Kähler–Ricci (entropy ∫η ln η), the ultra-local

@@ -43,3 +43,7 @@ class UnsupportedOrderError(FlowtheoryError):
 
 class NotKahlerError(FlowtheoryError):
     """A Hermitian metric g_{a b̄} that is not Kähler: ∂_c g_{a b̄} ≠ ∂_a g_{c b̄} (dJ ≠ 0)."""
+
+
+class ProofGraphError(FlowtheoryError):
+    """The proofs' dependency graph is broken: a duplicate id, a dependency that names no proof, or a cycle."""

@@ -11,6 +11,12 @@ A proof derives a result symbolically, compares it with the paper's printed form
 A proof module in ``proofs/`` defines functions decorated with :func:`proof`; each returns an
 :class:`Outcome`.  The decorator turns the function into a :class:`Proof`, which
 ``flowtheory verify`` and the tests discover and run.
+
+A proof may rely on what other proofs establish (the proof of the Gaussian flow (2.30) uses the
+Gaussian family (2.27)): it names them in ``depends_on``.  :func:`dependency_graph` turns a set of
+proofs into a directed acyclic graph (an edge ``a → b`` when ``b`` depends on ``a``), and
+:func:`run_proofs` runs them in that order: a proof whose dependency fails, or is itself blocked,
+is not run and gets the fourth status ``"blocked"``.
 """
 
 from __future__ import annotations
@@ -18,11 +24,18 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Iterable, Literal
 
 import sympy as sp
 
+from flowtheory.errors import ProofGraphError
+
+if TYPE_CHECKING:
+    import networkx
+
 Verdict = Literal["agrees", "agrees after correction", "fails"]
+#: What ``flowtheory verify`` reports for a proof: its verdict, or ``"blocked"`` (not run).
+Status = Literal[Verdict, Literal["blocked"]]
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ class ProofResult:
     id: str
     title: str
     equations: tuple[str, ...]
-    verdict: Verdict
+    verdict: Status
     max_error: float
     checks: tuple[Check, ...]
     symbolic_checks: dict[str, bool]
@@ -73,6 +86,9 @@ class ProofResult:
     printed: str | None
     correction: str | None
     seconds: float
+    depends_on: tuple[str, ...] = ()
+    #: the dependencies that failed or were blocked, when ``verdict == "blocked"``
+    blocked_by: tuple[str, ...] = ()
 
     @property
     def worst_ratio(self) -> float:
@@ -96,6 +112,8 @@ class ProofResult:
             "printed": self.printed,
             "correction": self.correction,
             "seconds": self.seconds,
+            "depends_on": list(self.depends_on),
+            "blocked_by": list(self.blocked_by),
         }
 
 
@@ -117,12 +135,14 @@ def _text(obj: object | None) -> str | None:
 
 @dataclass(frozen=True)
 class Proof:
-    """A registered proof: identity, the paper's equation numbers, and the function that runs it."""
+    """A registered proof: identity, the paper's equation numbers, the function that runs it, and
+    the ids of the proofs it relies on."""
 
     id: str
     title: str
     equations: tuple[str, ...]
     body: Callable[[], Outcome]
+    depends_on: tuple[str, ...] = ()
 
     def run(self) -> ProofResult:
         """Run the proof. An exception inside it is reported as a failing check, not raised."""
@@ -149,13 +169,97 @@ class Proof:
             printed=_text(outcome.printed),
             correction=outcome.correction,
             seconds=time.perf_counter() - start,
+            depends_on=self.depends_on,
+        )
+
+    def blocked(self, by: tuple[str, ...]) -> ProofResult:
+        """The result of not running this proof because its dependencies ``by`` did not pass."""
+        return ProofResult(
+            id=self.id,
+            title=self.title,
+            equations=self.equations,
+            verdict="blocked",
+            max_error=math.nan,
+            checks=(),
+            symbolic_checks={},
+            derived="",
+            printed=None,
+            correction=None,
+            seconds=0.0,
+            depends_on=self.depends_on,
+            blocked_by=tuple(by),
         )
 
 
-def proof(*, id: str, title: str, equations: tuple[str, ...]) -> Callable[[Callable[[], Outcome]], Proof]:
-    """Decorator: register a proof function (see the module docstring)."""
+def proof(
+    *, id: str, title: str, equations: tuple[str, ...], depends_on: tuple[str, ...] = ()
+) -> Callable[[Callable[[], Outcome]], Proof]:
+    """Decorator: register a proof function (see the module docstring).
+
+    ``depends_on`` names the ids of the proofs whose results this one uses.
+    """
 
     def wrap(body: Callable[[], Outcome]) -> Proof:
-        return Proof(id=id, title=title, equations=tuple(equations), body=body)
+        return Proof(id=id, title=title, equations=tuple(equations), body=body, depends_on=tuple(depends_on))
 
     return wrap
+
+
+def dependency_graph(proofs: Iterable[Proof]) -> networkx.DiGraph:
+    """The proofs as a directed acyclic graph: one node per id (node attribute ``proof``), an edge
+    ``a → b`` when ``b`` depends on ``a``.  Nodes keep the order of ``proofs``.
+
+    Raises:
+        ProofGraphError: two proofs share an id, a dependency names no proof among ``proofs``, or
+            the dependencies form a cycle.
+
+    >>> ok = lambda: Outcome(derived="", printed=None, matches_print=True)
+    >>> a = Proof("a", "A", (), ok)
+    >>> b = Proof("b", "B", (), ok, depends_on=("a",))
+    >>> sorted(dependency_graph([b, a]).edges)
+    [('a', 'b')]
+    >>> dependency_graph([b])
+    Traceback (most recent call last):
+    ...
+    flowtheory.errors.ProofGraphError: proof 'b' depends on 'a', which is not a proof here
+    """
+    import networkx as nx
+
+    proofs = list(proofs)
+    graph = nx.DiGraph()
+    for p in proofs:
+        if p.id in graph:
+            raise ProofGraphError(f"duplicate proof id {p.id!r}")
+        graph.add_node(p.id, proof=p)
+    for p in proofs:
+        for dep in p.depends_on:
+            if dep not in graph:
+                raise ProofGraphError(f"proof {p.id!r} depends on {dep!r}, which is not a proof here")
+            graph.add_edge(dep, p.id)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = [u for u, _ in nx.find_cycle(graph)]
+        raise ProofGraphError(f"proof dependencies form a cycle: {' -> '.join(cycle + cycle[:1])}")
+    return graph
+
+
+def dependency_order(graph: networkx.DiGraph) -> list[Proof]:
+    """The proofs of :func:`dependency_graph` in topological order, each after everything it depends
+    on; ties keep the order in which the proofs were given."""
+    import networkx as nx
+
+    position = {node: i for i, node in enumerate(graph.nodes)}
+    return [graph.nodes[node]["proof"] for node in nx.lexicographical_topological_sort(graph, key=position.__getitem__)]
+
+
+def run_proofs(proofs: Iterable[Proof]) -> list[ProofResult]:
+    """Run ``proofs`` in dependency order.
+
+    A proof one of whose dependencies fails or is blocked is not run: its result is
+    :meth:`Proof.blocked`.  Every dependency must be among ``proofs`` (:class:`ProofGraphError`
+    otherwise).  Results come in the order they were run.
+    """
+    results: dict[str, ProofResult] = {}
+    for p in dependency_order(dependency_graph(proofs)):
+        unmet = tuple(d for d in p.depends_on if results[d].verdict in ("fails", "blocked"))
+        results[p.id] = p.blocked(unmet) if unmet else p.run()
+    return list(results.values())
