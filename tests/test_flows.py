@@ -15,11 +15,11 @@ import sympy as sp
 
 import numerics  # noqa: F401  (float64)
 from flowtheory.bridge import to_jax
-from flowtheory.errors import InvalidParameterError, NotPositiveDefiniteError
+from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
 from flowtheory.riemann import laplacian, ricci_scalar, ricci_tensor, volume_density
 from flowtheory.variation import JetSpace, metric_field_names, symmetric_metric
 from numerics.grid.fields import compile_field_expression, compile_jet_expression
-from numerics.grid.flows import GridFlow, run_flow
+from numerics.grid.flows import GridFlow
 from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
 from numerics.grid.integrators import RK4_ORDER, rk4, solve_adaptive
 from numerics.grid.smearing import gaussian_smear, gaussian_spectrum, periodised_gaussian
@@ -170,13 +170,43 @@ def test_adaptive_solvers_agree_with_rk4():
         assert float(jnp.max(jnp.abs(adaptive - fixed))) < 1e-8
 
 
+def test_one_driver_resumes_checks_and_reports_every_saved_step():
+    """RK4 is a map of the state: 80 steps equal 40 steps and then 40 more from (t0, first_step) of
+    the first half; on_save sees the step numbers and diagnostics of every saved state; the adaptive
+    solver returns the same Trajectory (states and diagnostics to its tolerance)."""
+    grid = PeriodicGrid.cube(8, 2)
+    X, Y = grid.coordinates()
+    flow = conformal_ricci_flow_t2(grid)
+    y0 = {"u": 0.2 * jnp.sin(X) * jnp.cos(Y)}
+    mean_square = {"mean_square": lambda s: jnp.mean(s["u"] ** 2)}
+    saved = []
+    whole = rk4(flow, y0, dt=0.005, n_steps=80, save_every=20, diagnostics=mean_square)
+    first = rk4(flow, y0, dt=0.005, n_steps=40, save_every=20, diagnostics=mean_square)
+    second = rk4(flow, {"u": first.ys["u"][-1]}, dt=0.005, n_steps=40, save_every=20, t0=first.ts[-1], first_step=40,
+                 diagnostics=mean_square, on_save=lambda step, t, s, d: saved.append((step, t, d["mean_square"])))
+    assert [step for step, _, _ in saved] == [60, 80]
+    np.testing.assert_allclose([t for _, t, _ in saved], whole.ts[3:], rtol=1e-14)
+    np.testing.assert_allclose([d for _, _, d in saved], whole.diagnostics["mean_square"][3:], rtol=1e-13)
+    assert float(np.max(np.abs(second.ys["u"][-1] - whole.ys["u"][-1]))) < 1e-14
+    assert whole.ys["u"].shape == (5, 8, 8) and whole.n_steps == 80
+    adaptive = solve_adaptive(flow, y0, ts=whole.ts, rtol=1e-12, atol=1e-12, diagnostics=mean_square)
+    assert type(adaptive) is type(whole) and adaptive.ys["u"].shape == whole.ys["u"].shape
+    np.testing.assert_allclose(adaptive.diagnostics["mean_square"], whole.diagnostics["mean_square"], rtol=1e-8)
+
+
+def test_non_finite_state_is_a_named_error_with_the_field_and_the_step():
+    """du/dt = log u from u = 0.5 reaches u <= 0 (log → NaN) before t = 1: the check names u and the step."""
+    with pytest.raises(NonFiniteError, match=r"\['u'\] is not finite at step \d+"):
+        rk4(lambda t, s: {"u": jnp.log(s["u"])}, {"u": jnp.full((4,), 0.5)}, dt=0.05, n_steps=20, save_every=2)
+
+
 def test_ricci_flow_t2_curvature_spread_decays_at_the_linear_rate():
     """u = ε cos x: the linearised flow ∂_t u = Δu damps the k = 1 mode as e^{-t}; fitted rate 1 ± 0.05."""
     grid = PeriodicGrid.cube(16, 2)
     X, _ = grid.coordinates()
     R = compile_field_expression(R_CONFORMAL_T2, (x, y))
-    run = run_flow(conformal_ricci_flow_t2(grid), {"u": 0.02 * jnp.cos(X)}, dt=0.01, n_steps=300, save_every=30,
-                   diagnostics={"spread": lambda s: jnp.ptp(R.evaluate(grid, s))})
+    run = rk4(conformal_ricci_flow_t2(grid), {"u": 0.02 * jnp.cos(X)}, dt=0.01, n_steps=300, save_every=30,
+              diagnostics={"spread": lambda s: jnp.ptp(R.evaluate(grid, s))})
     rate = -np.polyfit(run.ts, np.log(run.diagnostics["spread"]), 1)[0]
     assert abs(rate - 1.0) < 0.05
     assert np.all(np.diff(run.diagnostics["spread"]) < 0)
@@ -223,8 +253,8 @@ def test_normalised_ricci_flow_on_s2_rounds_the_sphere():
     R = compile_field_expression(R_S2, (th, ph))
     flow = GridFlow(grid, {"u": compile_field_expression(-R_S2 / 2, (th, ph))}, mean_free=density)
     u0 = 0.02 * (3 * jnp.cos(T) ** 2 - 1) / 2 + 0.02 * jnp.sin(T) ** 2 * jnp.cos(2 * P)
-    run = run_flow(flow, {"u": u0}, dt=2e-4, n_steps=4000, save_every=400,
-                   diagnostics={"spread": lambda s: jnp.ptp(R.evaluate(grid, s)),
+    run = rk4(flow, {"u": u0}, dt=2e-4, n_steps=4000, save_every=400,
+              diagnostics={"spread": lambda s: jnp.ptp(R.evaluate(grid, s)),
                                 "area": lambda s: grid.integrate(density.evaluate(grid, s))})
     rate = -np.polyfit(run.ts, np.log(run.diagnostics["spread"]), 1)[0]
     assert abs(rate - 4.0) < 0.15
@@ -264,15 +294,15 @@ def test_metric_losing_positivity_is_a_named_error_with_the_step():
     g00 = sp.Function("g00")(x, y)
     flow = GridFlow(grid, {"g00": compile_field_expression(-sp.Integer(1) + 0 * g00, (x, y))})
     with pytest.raises(NotPositiveDefiniteError, match="step 6"):
-        run_flow(flow, {"g00": jnp.full(grid.shape, 0.55)}, dt=0.1, n_steps=10, save_every=2,
-                 min_eigenvalue=lambda s: jnp.min(s["g00"]))
+        rk4(flow, {"g00": jnp.full(grid.shape, 0.55)}, dt=0.1, n_steps=10, save_every=2,
+            min_eigenvalue=lambda s: jnp.min(s["g00"]))
 
 
 def test_bad_steps_raise():
     grid = PeriodicGrid.cube(8, 2)
     flow = conformal_ricci_flow_t2(grid)
     with pytest.raises(InvalidParameterError):
-        run_flow(flow, {"u": jnp.zeros(grid.shape)}, dt=0.1, n_steps=0)
+        rk4(flow, {"u": jnp.zeros(grid.shape)}, dt=0.1, n_steps=0)
     with pytest.raises(InvalidParameterError):
         rk4(flow, {"u": jnp.zeros(grid.shape)}, dt=-0.1, n_steps=4)
 
@@ -295,8 +325,8 @@ def test_kahler_flows_return_to_the_flat_metric_at_the_linear_rate(name, dt, ste
     from numerics.grid.presets import prepare
 
     p = prepare(name, grid=12)
-    run = run_flow(p.flow, p.initial, dt=dt, n_steps=steps, save_every=steps // 20,
-                   diagnostics={"spread": p.spread, "energy": p.energy}, min_eigenvalue=p.min_eigenvalue)
+    run = rk4(p.flow, p.initial, dt=dt, n_steps=steps, save_every=steps // 20,
+              diagnostics={"spread": p.spread, "energy": p.energy}, min_eigenvalue=p.min_eigenvalue)
     late = run.ts >= run.ts[-1] / 2
     fitted = -np.polyfit(run.ts[late], np.log(run.diagnostics["spread"][late]), 1)[0]
     assert abs(fitted / rate - 1) < 0.01, fitted
@@ -310,7 +340,7 @@ def test_ultralocal_flow_solves_the_monge_ampere_equation():
     from numerics.grid.presets import prepare
 
     p = prepare("ultralocal-torus", grid=12)
-    run = run_flow(p.flow, p.initial, dt=2e-3, n_steps=300, save_every=30,
-                   diagnostics={"spread": p.spread, "energy": p.energy}, min_eigenvalue=p.min_eigenvalue)
+    run = rk4(p.flow, p.initial, dt=2e-3, n_steps=300, save_every=30,
+              diagnostics={"spread": p.spread, "energy": p.energy}, min_eigenvalue=p.min_eigenvalue)
     assert run.diagnostics["spread"][-1] < 1e-4 * run.diagnostics["spread"][0]
     assert np.all(np.diff(run.diagnostics["energy"]) < 0)

@@ -133,7 +133,7 @@ def _run(args) -> int:
     import jax.numpy as jnp
     import numpy as np
 
-    from numerics.grid.flows import run_flow
+    from numerics.grid.integrators import rk4
     from numerics.grid.presets import prepare
     from numerics.io.progress import progress_bar
     from numerics.io.provenance import run_record, save_npz_atomic, write_json_atomic
@@ -177,7 +177,7 @@ def _run(args) -> int:
     with progress_bar(f"flow {args.spec}", total=args.steps, enabled=not args.json) as advance:
         advance(step)
         if remaining > 0:
-            run_flow(
+            rk4(
                 prepared.flow,
                 state,
                 dt=dt,
