@@ -56,6 +56,34 @@ def test_chart_jacobian_is_tangent_and_matches_finite_differences(key):
         np.testing.assert_allclose(fd, exact, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("surface", [fermat_quintic(), quintic_family(0.4 - 0.3j), fermat_quartic()], ids=lambda s: s.name)
+def test_point_data_charts_points_by_the_stated_rule_evaluating_dp_once(surface, key, monkeypatch):
+    """On random points of X: patch = argmax_i |z_i|; the eliminated index is argmax over j != patch of
+    |dp/dz_j| with dp_j = d z_j^(d-1) - d psi prod_(k != j) z_k written out in numpy at the
+    patch-scaled point; |Omega|^2 = 1/|dp_j|^2 there; the weights are |Omega|^2/det g_FS with g_FS
+    the pulled-back metric; and the gradient of p is evaluated once for all of it."""
+    z = np.asarray(sample_points(surface, 500, key).points)
+    calls = []
+    dp = type(surface).dp
+    monkeypatch.setattr(type(surface), "dp", lambda self, w: calls.append(1) or dp(self, w))
+    data = point_data(surface, z)
+    monkeypatch.undo()
+    assert len(calls) == 1
+    d, psi = surface.degree, surface.psi
+    patch = np.argmax(np.abs(z), axis=1)
+    scaled = z / z[np.arange(len(z)), patch][:, None]
+    others = np.stack([np.prod(np.delete(scaled, j, axis=1), axis=1) for j in range(surface.n_ambient)], axis=1)
+    gradient = d * scaled ** (d - 1) - d * psi * others
+    masked = np.where(np.arange(surface.n_ambient)[None, :] == patch[:, None], -1.0, np.abs(gradient))
+    eliminated = np.argmax(masked, axis=1)
+    np.testing.assert_array_equal(data.chart.patch, patch)
+    np.testing.assert_array_equal(data.chart.eliminated, eliminated)
+    omega2 = 1.0 / np.abs(gradient[np.arange(len(z)), eliminated]) ** 2
+    np.testing.assert_allclose(data.omega2, omega2, rtol=1e-12)
+    det = np.linalg.det(np.asarray(fs_metric(data.chart))).real
+    np.testing.assert_allclose(data.weights, omega2 / det, rtol=1e-10)
+
+
 def _solve_eliminated(surface, z, j, steps=30):
     """Re-solve p = 0 for z_j by Newton from the current value."""
     onehot = jax.nn.one_hot(j, surface.n_ambient)

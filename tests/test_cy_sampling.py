@@ -148,13 +148,12 @@ def test_chart_probabilities_are_one_twentieth(key):
     1/20 of the points; every chart frequency agrees within Z = 4.5 clustered standard errors
     (20 assertions: family-wise failure probability < 1.4e-4)."""
     from numerics.cy.measure import clustered_stderr
-    from numerics.cy.patches import default_eliminated, default_patch, pair_index
+    from numerics.cy.patches import chart, pair_index
 
     surface = fermat_quintic()
     sample = sample_points(surface, 50_000, key)
-    z = jnp.asarray(sample.points)
-    patch = default_patch(z)
-    pair = np.asarray(pair_index(patch, default_eliminated(surface, z, patch), 5))
+    c = chart(surface, sample.points)
+    pair = np.asarray(pair_index(c.patch, c.eliminated, 5))
     assert set(pair.tolist()) == set(range(20))
     for c in range(20):
         hit = (pair == c).astype(float)
@@ -163,14 +162,13 @@ def test_chart_probabilities_are_one_twentieth(key):
 
 
 def test_sample_in_chart_keeps_only_that_chart_and_reports_acceptance(key):
-    from numerics.cy.patches import default_eliminated, default_patch
+    from numerics.cy.patches import chart
 
     surface = fermat_quintic()
     sample = sample_in_chart(surface, 3000, key, patch=3, eliminated=0)
     assert len(sample) == 3000 and sample.chart == (3, 0)
-    z = jnp.asarray(sample.points)
-    patch = default_patch(z)
-    assert bool(jnp.all(patch == 3)) and bool(jnp.all(default_eliminated(surface, z, patch) == 0))
+    c = chart(surface, sample.points)
+    assert bool(jnp.all(c.patch == 3)) and bool(jnp.all(c.eliminated == 0))
     p = sample.acceptance_rate
     # candidates come in lines of 5 correlated points: the variance inflation is at most 5
     assert abs(p - 1 / 20) <= 4.5 * math.sqrt(5 * p * (1 - p) / sample.n_candidates)

@@ -70,10 +70,10 @@ def load_points(path: str | os.PathLike) -> tuple[PointSample, dict[str, Any]]:
         raise InvalidParameterError(f"{path}: {line_ids.shape[0]} line ids for {points.shape[0]} points")
     chart = None if metadata["chart"] is None else tuple(int(i) for i in metadata["chart"])
     if chart is not None:
-        from numerics.cy.patches import default_eliminated, default_patch
+        from numerics.cy.patches import chart as in_chart
 
-        patch = default_patch(points)
-        outside = int(np.sum(~np.asarray((patch == chart[0]) & (default_eliminated(surface, points, patch) == chart[1]))))
+        c = in_chart(surface, points)
+        outside = int(np.sum(~np.asarray((c.patch == chart[0]) & (c.eliminated == chart[1]))))
         if outside:
             raise InvalidParameterError(f"{path}: {outside} point(s) not in the recorded chart {chart}")
     sample = PointSample(surface, points, line_ids.astype(np.int64), int(metadata["n_lines"]), int(metadata["n_rejected_lines"]), chart, metadata["n_candidates"])

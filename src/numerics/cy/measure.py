@@ -44,7 +44,7 @@ from jaxtyping import Array, Complex, Float, Int
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
 from numerics.cy.hypersurface import Hypersurface
-from numerics.cy.patches import Chart, _chart, chart, default_eliminated, default_patch, embedding_jacobian
+from numerics.cy.patches import Chart, chart, embedding_jacobian
 
 #: Normalisation of the Fubini–Study potential: K = FS_SCALE * ln|z|^2, J = i dd̄K.
 FS_SCALE = 1.0 / (2.0 * math.pi)
@@ -123,16 +123,11 @@ def _measure(c: Chart) -> PointData:
     return PointData(c, det, omega2, omega2 / det)
 
 
-@jax.jit
-def default_point_data(surface: Hypersurface, z: Complex[Array, "N m"]) -> PointData:
-    """:class:`PointData` in the default charts (largest ``|z_i|``, largest ``|dp_j|``); traceable, no checks."""
-    patch = default_patch(z)
-    z = z / jnp.take_along_axis(z, patch[:, None], axis=-1)
-    return _measure(_chart(surface, z, patch, default_eliminated(surface, z, patch)))
-
-
 def point_data(surface: Hypersurface, z, patch=None, eliminated=None) -> PointData:
     """Validated :class:`PointData` of points ``z`` (``(N, m)``), in default or forced charts.
+
+    One pass: :func:`numerics.cy.patches.chart` evaluates :math:`\\partial p` once, and the
+    determinant, :math:`|\\Omega|^2` and the weights are computed from that chart.
 
     Raises:
         OffManifoldError, NonFiniteError, InvalidParameterError, SingularManifoldError: via
@@ -297,7 +292,7 @@ def polydisc_integrals(surface: Hypersurface, n: int, key: Array) -> dict[str, t
     root = jnp.abs(rhs) ** (1.0 / d) * jnp.exp(1j * jnp.angle(rhs) / d)
     z1 = root[:, None] * jnp.exp(2j * jnp.pi * jnp.arange(d) / d)
     z = jnp.concatenate([jnp.ones((n, d, 1)), z1[..., None], jnp.broadcast_to(x[:, None, :], (n, d, n_loc))], axis=-1).reshape(-1, m)
-    data = default_point_data(surface, z)
+    data = point_data(surface, z)
     inside = (data.chart.patch == 0) & (data.chart.eliminated == 1)
     scale = math.pi**n_loc * m * (m - 1) * 2**n_loc
     out = {}

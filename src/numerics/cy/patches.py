@@ -70,18 +70,6 @@ def embedding_jacobian(c: Chart) -> Complex[Array, "N n m"]:
     return jax.nn.one_hot(free, m, dtype=c.z.dtype) - (dp_free / dp_j)[..., None] * eliminated
 
 
-def default_patch(z: Complex[Array, "N m"]) -> Int[Array, " N"]:
-    """The index of the homogeneous coordinate of largest modulus."""
-    return jnp.argmax(jnp.abs(z), axis=-1)
-
-
-def default_eliminated(surface: Hypersurface, z: Complex[Array, "N m"], patch: Int[Array, " N"]) -> Int[Array, " N"]:
-    """The index ``j != patch`` of largest ``|dp/dz_j|`` (the smallest ``|Omega|^2``)."""
-    grad = jnp.abs(surface.dp(z))
-    grad = jnp.where(jax.nn.one_hot(patch, surface.n_ambient, dtype=bool), -1.0, grad)
-    return jnp.argmax(grad, axis=-1)
-
-
 def chart(
     surface: Hypersurface,
     z: Complex[Array, "N m"],
@@ -89,6 +77,10 @@ def chart(
     eliminated: Int[Array, " N"] | int | None = None,
 ) -> Chart:
     """Express points in their chart: the default (largest ``|z_i|``, largest ``|dp_j|``) or a forced one.
+
+    The gradient of ``p`` is evaluated once, at the patch-scaled points: it picks the default
+    eliminated coordinate (``argmax`` of :math:`|\\partial p/\\partial z_j|` over ``j != patch``) and
+    is the chart's ``dp``, from which the Jacobian, the metric and :math:`\\Omega` follow.
 
     Raises:
         InvalidParameterError: ``patch == eliminated`` for some point, or an index out of range.
@@ -98,25 +90,23 @@ def chart(
     """
     z = surface.validate(z)
     n_pts, m = z.shape
-    patch = default_patch(z) if patch is None else jnp.broadcast_to(jnp.asarray(patch), (n_pts,))
+    patch = jnp.argmax(jnp.abs(z), axis=-1) if patch is None else jnp.broadcast_to(jnp.asarray(patch), (n_pts,))
     if bool(jnp.any((patch < 0) | (patch >= m))):
         raise InvalidParameterError(f"patch indices must lie in [0, {m})")
     scale = jnp.take_along_axis(z, patch[:, None], axis=-1)
     if bool(jnp.any(jnp.abs(scale) == 0)):
         raise SingularManifoldError("z_patch = 0: the patch does not contain the point")
     z = z / scale
-    eliminated = default_eliminated(surface, z, patch) if eliminated is None else jnp.broadcast_to(jnp.asarray(eliminated), (n_pts,))
-    if bool(jnp.any((eliminated < 0) | (eliminated >= m) | (eliminated == patch))):
-        raise InvalidParameterError("the eliminated index must lie in range and differ from the patch index")
-    c = _chart(surface, z, patch, eliminated)
-    if bool(jnp.any(jnp.take_along_axis(c.dp, eliminated[:, None], axis=-1) == 0)):
+    dp = surface.dp(z)
+    if eliminated is None:
+        eliminated = jnp.argmax(jnp.where(jax.nn.one_hot(patch, m, dtype=bool), -1.0, jnp.abs(dp)), axis=-1)
+    else:
+        eliminated = jnp.broadcast_to(jnp.asarray(eliminated), (n_pts,))
+        if bool(jnp.any((eliminated < 0) | (eliminated >= m) | (eliminated == patch))):
+            raise InvalidParameterError("the eliminated index must lie in range and differ from the patch index")
+    if bool(jnp.any(jnp.take_along_axis(dp, eliminated[:, None], axis=-1) == 0)):
         raise SingularManifoldError("dp/dz_j = 0: the coordinate cannot be eliminated at this point")
-    return c
-
-
-def _chart(surface: Hypersurface, z, patch, eliminated) -> Chart:
-    """The chart of already patch-scaled points; traceable (no checks)."""
-    return Chart(z, patch, eliminated, surface.dp(z))
+    return Chart(z, patch, eliminated, dp)
 
 
 def pair_index(patch: Int[Array, " N"], eliminated: Int[Array, " N"], m: int) -> Int[Array, " N"]:

@@ -154,7 +154,7 @@ def sample_in_chart(
         raise InvalidParameterError(f"(patch, eliminated) must be distinct indices in [0, {m}), got ({patch}, {eliminated})")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InvalidParameterError(f"the number of points must be a positive integer, got {n!r}")
-    from numerics.cy.patches import default_eliminated, default_patch
+    from numerics.cy.patches import chart
     from numerics.io.progress import progress_bar
 
     batch = max(1024, (m * (m - 1) * int(n) * 11) // 10)
@@ -162,9 +162,8 @@ def sample_in_chart(
     with progress_bar(f"sampling {surface.name} in chart ({patch}, {eliminated})", total=int(n), enabled=progress) as advance:
         while sum(len(k) for k in kept) < n:
             draw = sample_points(surface, batch, jax.random.fold_in(key, round_))
-            z = jnp.asarray(draw.points)
-            p = default_patch(z)
-            mask = np.asarray((p == patch) & (default_eliminated(surface, z, p) == eliminated))
+            c = chart(surface, draw.points)
+            mask = np.asarray((c.patch == patch) & (c.eliminated == eliminated))
             need = int(n) - sum(len(k) for k in kept)
             idx = np.flatnonzero(mask)[:need]
             # candidates examined: all of this draw, or up to the last point kept when it completes the sample
