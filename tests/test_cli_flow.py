@@ -18,7 +18,7 @@ def test_command_lists_exactly_the_numeric_presets():
     from flowtheory.cli import flow
     from numerics.grid.presets import PRESETS
 
-    assert set(flow._PRESET_NAMES) == set(PRESETS)
+    assert set(flow.PRESET_NAMES) == set(PRESETS)
 
 
 def test_kahler_ricci_run_writes_outputs_and_decreases_the_entropy(tmp_path, capsys):
