@@ -84,8 +84,6 @@ def worker(method: str, npz: str, block: int, result: str) -> None:
     """Subprocess body: a first call (compiles; its peak memory is recorded), then a timed second call."""
     import numpy as np
 
-    import numerics  # noqa: F401  (float64)
-
     z = np.load(npz)["points"]
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()

@@ -28,7 +28,6 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
-import numerics  # noqa: F401  (float64)
 from flowtheory.networks import get_network
 from numerics.io.provenance import run_record, write_json_atomic
 

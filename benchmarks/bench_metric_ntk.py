@@ -31,7 +31,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import numerics  # noqa: F401  (float64)
 from numerics.nn.networks import MLP
 from numerics.nn.ntk import contract, dense_ntk, empirical_ntk, ntk_vector_product
 from numerics.io.provenance import run_record, write_json_atomic

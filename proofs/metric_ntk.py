@@ -12,8 +12,6 @@ from itertools import product
 import numpy as np
 import sympy as sp
 
-import numerics  # noqa: F401  (turns on JAX float64 for the compiled checks)
-
 from flowtheory import ntk
 from flowtheory.bridge import max_deviation, random_rational_points, to_jax
 from flowtheory.networks import get_network

@@ -14,7 +14,6 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
-import numerics  # noqa: F401  (float64)
 from flowtheory import functionals
 from flowtheory.proof import Check, Outcome, proof
 from flowtheory.riemann import ricci_scalar

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import numerics  # noqa: F401  (float64)
 from flowtheory.bridge import to_jax
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
 from flowtheory.riemann import laplacian, ricci_scalar, ricci_tensor, volume_density

@@ -7,7 +7,6 @@ import jax
 import numpy as np
 import pytest
 
-import numerics  # noqa: F401  (float64)
 from flowtheory.errors import InvalidParameterError, NonFiniteError
 from numerics.stats import (
     Estimate,

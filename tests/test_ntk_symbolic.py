@@ -7,7 +7,6 @@ with 30 digits; hypothesis draws dimensions 1..3, metrics, parameters and losses
 
 from itertools import product
 
-import numerics  # noqa: F401  (float64 for the compiled checks)
 import pytest
 import sympy as sp
 from hypothesis import given, settings

@@ -11,7 +11,6 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import numerics  # noqa: F401  (float64)
 from flowtheory.errors import InvalidParameterError
 from flowtheory.networks import SIGMA_A, Normal, Uniform
 from flowtheory.networks import get_network as get_spec

@@ -7,7 +7,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import numerics  # noqa: F401  (float64)
 from flowtheory.errors import InvalidParameterError, NonFiniteError
 from numerics.stats import fit_loglog_slope
 from numerics.nn.networks import MLP, ComponentNetworks, Cosine, GaussNet, MetricMLP, apply_batch, relu

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import numerics  # noqa: F401  (float64)
 from flowtheory import functionals
 from numerics.grid.energies import DiscreteFunctional
 from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid

@@ -26,7 +26,6 @@ from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
-import numerics  # noqa: F401  (float64)
 from flowtheory import functionals, riemann
 from flowtheory.bridge import JaxFunction, to_jax
 from numerics.grid.energies import DiscreteFunctional
