@@ -153,6 +153,18 @@ def fs_distance(
     Raises:
         InvalidParameterError: a zero vector, mismatched or too few coordinates, bad threshold.
         NonFiniteError: NaN or infinity in the input.
+
+    Example:
+        Two coordinate lines at the angle π/4, and a point against a rescaled copy of itself:
+
+        >>> import math
+        >>> import jax.numpy as jnp
+        >>> z = jnp.array([1, 0, 0, 0, 0], dtype=complex)
+        >>> w = jnp.array([1, 1j, 0, 0, 0], dtype=complex)
+        >>> math.isclose(float(fs_distance(z, w, threshold=0)), math.pi / 4, rel_tol=1e-15)
+        True
+        >>> float(fs_distance(w, (2 - 3j) * w))
+        0.0
     """
     z, w = _check_points(z, "z"), _check_points(w, "w")
     if z.shape[-1] != w.shape[-1]:

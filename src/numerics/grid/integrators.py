@@ -124,6 +124,15 @@ def rk4(
         InvalidParameterError: ``dt <= 0`` or not finite; ``n_steps < 1`` or not divisible by ``save_every >= 1``.
         NonFiniteError: a saved state with NaN or infinity (naming the leaf and the step).
         NotPositiveDefiniteError: see ``min_eigenvalue``.
+
+    Example:
+        :math:`\\dot y = -y` to :math:`t = 1` (global error :math:`O(\\Delta t^4)`, here ~1e-11):
+
+        >>> import jax.numpy as jnp
+        >>> traj = rk4(lambda t, y: -y, jnp.array(1.0), dt=0.01, n_steps=100, save_every=50,
+        ...            diagnostics={"y": lambda y: y})
+        >>> traj.ts.round(12).tolist(), round(float(traj.ys[-1]), 9), traj.diagnostics["y"].shape
+        ([0.0, 0.5, 1.0], 0.367879441, (3,))
     """
     if not (np.isfinite(dt) and dt > 0):
         raise InvalidParameterError(f"dt must be positive and finite, got {dt}")
