@@ -1,5 +1,7 @@
 """Functionals as data (flowtheory.functionals) and flows as data (flowtheory.spec)."""
 
+import dataclasses
+
 import pytest
 import sympy as sp
 
@@ -139,3 +141,56 @@ def test_j_in_complex_dimension_two():
     ranges.update({sym: (0.1, 0.3) for sym in s.jet.coords})
     pts = random_jet_points(d, s.jet, 2, seed=5, metric_prefix=None, extra=(Rbar, c), ranges=ranges)
     assert max_abs_at_points(d, pts) <= 1e-18
+
+
+# -- values, not objects: equality, hashing and caches by value ---------------------------------
+
+
+def test_replaced_loss_scale_gives_its_own_flow():
+    base = functionals.volume(2)
+    scaled = dataclasses.replace(base, loss_scale=5)
+    # the flow is the descent of L = sE, linear in s
+    for name, rate in base.flow().items():
+        assert sp.simplify(scaled.flow()[name] - 5 * rate) == 0
+    assert scaled != base and hash(scaled) != hash(base)
+
+
+def test_replaced_slaved_field_and_metric_are_part_of_the_value():
+    perelman = functionals.perelman(2)
+    assert dataclasses.replace(perelman, slaved=None) != perelman
+    other_metric = dataclasses.replace(perelman, metric=2 * perelman.metric)
+    assert other_metric != perelman
+    # the gradient is built from the metric: a different metric gives a different gradient
+    assert other_metric.gradient() != perelman.gradient()
+
+
+def test_functionals_are_hashable_immutable_values():
+    a, b = functionals.volume(2), functionals.volume(2)
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    assert isinstance(a.metric, sp.ImmutableMatrix)
+    with pytest.raises(TypeError):
+        a.metric[0, 0] = 7
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.loss_scale = 3
+
+
+def test_with_parameters_returns_a_different_value_with_its_own_rhs():
+    spec = FlowSpec.preset("mabuchi")
+    (rbar,) = spec.functional.parameters
+    given = spec.with_parameters({"Rbar": 3})
+    assert given != spec and hash(given) != hash(spec)
+    assert given.parameter_values == ((rbar, sp.Integer(3)),)
+    for name, expr in spec.rhs_jet().items():
+        assert given.rhs_jet()[name] == expr.xreplace({rbar: 3})
+    assert rbar in spec.rhs_jet()["phi"].free_symbols and rbar not in given.rhs_jet()["phi"].free_symbols
+    # equal data, equal values (built either way)
+    assert given == FlowSpec(spec.functional, spec.kernel, spec.omega, ((rbar, 3),))
+    assert given.with_parameters({"Rbar": 4}) == spec.with_parameters({"Rbar": 4})
+    assert spec.rhs_jet() == FlowSpec.preset("mabuchi").rhs_jet()
+
+
+def test_a_spec_has_no_mutable_state():
+    spec = FlowSpec.preset("ricci", 2)
+    assert not any(isinstance(v, (dict, list, set)) for v in vars(spec).values())
+    spec.rhs_jet()["g_00"] = sp.Integer(0)  # a returned dict is the caller's own copy
+    assert spec.rhs_jet()["g_00"] != 0

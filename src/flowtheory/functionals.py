@@ -37,6 +37,7 @@ metric flow (2.14) with :math:`\bar\Omega = 1`: Perelman's flow is the descent o
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Literal, Mapping
 
@@ -119,7 +120,7 @@ class Functional:
     lagrangian: sp.Expr
     weight: sp.Expr
     inner_measure: sp.Expr
-    metric: sp.Matrix
+    metric: sp.ImmutableMatrix
     slaved: str | None = None
     fixed_measure: sp.Expr | None = None
     loss_scale: sp.Expr = sp.S.One
@@ -127,6 +128,17 @@ class Functional:
     h1_potential: sp.Expr | None = None
     parameters: tuple[sp.Symbol, ...] = ()
     formula: str = ""
+
+    def __post_init__(self):
+        # A value: immutable sympy data, so that equal data compare and hash equal.
+        object.__setattr__(self, "equations", tuple(self.equations))
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        object.__setattr__(self, "metric", sp.ImmutableMatrix(self.metric))
+        for name in ("integrand", "lagrangian", "weight", "inner_measure", "loss_scale"):
+            object.__setattr__(self, name, sp.sympify(getattr(self, name)))
+        for name in ("fixed_measure", "h1_potential"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, sp.sympify(getattr(self, name)))
 
     @property
     def coords(self) -> tuple[sp.Symbol, ...]:
@@ -200,63 +212,62 @@ class Functional:
 
 
 # ----------------------------------------------------------------------------------------------
-# derived quantities (cached: functionals are immutable)
+# derived quantities: pure functions of immutable values, cached by value (functools.lru_cache,
+# the one caching scheme of the symbolic layer).  Each cache key is exactly the data the
+# computation reads, so equal data share a result and different data never do.
 # ----------------------------------------------------------------------------------------------
 
-_CACHE: dict = {}
 
-
-def _cached(kind: str, f: Functional, compute: Callable[[], object]):
-    key = (kind, f.name, f.jet, f.lagrangian, f.weight, f.inner_measure, f.fixed_measure, f.flow_rule, f.h1_potential)
-    if key not in _CACHE:
-        _CACHE[key] = compute()
-    return _CACHE[key]
+@functools.lru_cache(maxsize=None)
+def _variation_of(variable: Variable, jet: JetSpace, lagrangian: sp.Expr, weight: sp.Expr, slaved: str | None, fixed_measure: sp.Expr | None):
+    if variable == "potential":
+        return euler_operator(lagrangian, "phi", jet, weight=weight)
+    if slaved is not None:
+        return fixed_measure_metric_variation(lagrangian, fixed_measure, slaved, jet, weight=weight)
+    return metric_variation(lagrangian, jet, weight=weight)
 
 
 def _variation(f: Functional):
-    def compute():
-        w = f.weight
-        if f.variable == "potential":
-            return euler_operator(f.lagrangian, "phi", f.jet, weight=w)
-        if f.slaved is not None:
-            return fixed_measure_metric_variation(f.lagrangian, f.fixed_measure, f.slaved, f.jet, weight=w)
-        return metric_variation(f.lagrangian, f.jet, weight=w)
+    return _variation_of(f.variable, f.jet, f.lagrangian, f.weight, f.slaved, f.fixed_measure)
 
-    return _cached("variation", f, compute)
+
+@functools.lru_cache(maxsize=None)
+def _gradient_of(variable: Variable, jet: JetSpace, lagrangian: sp.Expr, weight: sp.Expr, slaved: str | None,
+                 fixed_measure: sp.Expr | None, inner_measure: sp.Expr, metric: sp.ImmutableMatrix):
+    ratio = sp.cancel(weight / inner_measure)
+    V = _variation_of(variable, jet, lagrangian, weight, slaved, fixed_measure)
+    if variable == "potential":
+        return sp.cancel(V * ratio)
+    return sp.ImmutableMatrix(covariant_gradient(V.applyfunc(sp.cancel), jet.to_jet(metric), 1 / ratio).applyfunc(sp.cancel))
 
 
 def _gradient(f: Functional):
-    def compute():
-        ratio = sp.cancel(f.weight / f.inner_measure)
-        V = _variation(f)
-        if f.variable == "potential":
-            return sp.cancel(V * ratio)
-        return covariant_gradient(V.applyfunc(sp.cancel), f.jet.to_jet(f.metric), 1 / ratio).applyfunc(sp.cancel)
+    return _gradient_of(f.variable, f.jet, f.lagrangian, f.weight, f.slaved, f.fixed_measure, f.inner_measure, f.metric)
 
-    return _cached("gradient", f, compute)
+
+@functools.lru_cache(maxsize=None)
+def _flow_of(f: Functional) -> tuple[tuple[str, sp.Expr], ...]:
+    if f.variable == "potential":
+        if f.flow_rule == "h1":
+            return (("phi", -f.loss_scale * f.h1_potential),)
+        return (("phi", -f.loss_scale * _gradient(f)),)
+    G = -f.loss_scale * _gradient(f)
+    n = f.jet.dim
+    if f.flow_rule == "lie-ricci":
+        # Ricci flow (2.39) = Perelman's flow + L_{∇φ} g, and L_{∇φ} g = 2 ∇∇φ.
+        G = (G + 2 * f.jet.to_jet(riemann.hessian(f.jet.function(f.slaved), f.metric, f.coords))).applyfunc(sp.cancel)
+    out = {f"g_{i}{j}": G[i, j] for i in range(n) for j in range(i, n)}
+    if f.slaved is not None and f.flow_rule != "lie-ricci":
+        # The slaved scalar follows from d(rho_m)/dt = 0 (derived from the measure density).
+        rho = f.fixed_measure
+        d_phi = sp.diff(rho, f.jet.symbol(f.slaved))
+        rate = sp.Add(*[sp.cancel(-sp.diff(rho, f.jet.symbol(name)) / d_phi) * out[name] for name in metric_field_names(n)])
+        out[f.slaved] = sp.cancel(rate)
+    return tuple(out.items())
 
 
 def _flow(f: Functional) -> dict[str, sp.Expr]:
-    def compute():
-        if f.variable == "potential":
-            if f.flow_rule == "h1":
-                return {"phi": -f.loss_scale * f.h1_potential}
-            return {"phi": -f.loss_scale * _gradient(f)}
-        G = -f.loss_scale * _gradient(f)
-        n = f.jet.dim
-        if f.flow_rule == "lie-ricci":
-            # Ricci flow (2.39) = Perelman's flow + L_{∇φ} g, and L_{∇φ} g = 2 ∇∇φ.
-            G = (G + 2 * f.jet.to_jet(riemann.hessian(f.jet.function(f.slaved), f.metric, f.coords))).applyfunc(sp.cancel)
-        out = {f"g_{i}{j}": G[i, j] for i in range(n) for j in range(i, n)}
-        if f.slaved is not None and f.flow_rule != "lie-ricci":
-            # The slaved scalar follows from d(rho_m)/dt = 0 (derived from the measure density).
-            rho = f.fixed_measure
-            d_phi = sp.diff(rho, f.jet.symbol(f.slaved))
-            rate = sp.Add(*[sp.cancel(-sp.diff(rho, f.jet.symbol(name)) / d_phi) * out[name] for name in metric_field_names(n)])
-            out[f.slaved] = sp.cancel(rate)
-        return out
-
-    return _cached("flow", f, compute)
+    return dict(_flow_of(f))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -372,7 +383,10 @@ class KahlerSetting:
     jet: JetSpace
     K0: sp.Expr
     w: sp.Expr
-    metric: sp.Matrix = field(compare=False)
+    metric: sp.ImmutableMatrix = field(compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "metric", sp.ImmutableMatrix(self.metric))
 
     @property
     def phi(self) -> sp.Expr:

@@ -39,7 +39,8 @@ two-derivative, einstein-hilbert, mabuchi, j.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass
 from typing import Literal, Union
 
 import sympy as sp
@@ -76,12 +77,18 @@ Kernel = Union[Literal["local"], GaussianKernel]
 
 @dataclass(frozen=True)
 class FlowSpec:
-    """A flow as data (module docstring).  ``omega`` is :math:`\\bar\\Omega(x)` (field-free)."""
+    """A flow as data (module docstring).  ``omega`` is :math:`\\bar\\Omega(x)` (field-free).
+
+    ``parameter_values`` holds the values given to the functional's constants by
+    :meth:`with_parameters`, as ``((symbol, value), ...)`` sorted by name.  A spec is an immutable,
+    hashable value: two specs are equal iff their data are, and derived quantities are cached by
+    value (``functools.lru_cache``), never on the instance.
+    """
 
     functional: Functional
     kernel: Kernel = "local"
     omega: sp.Expr = sp.S.One
-    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    parameter_values: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
 
     def __post_init__(self):
         if not (self.kernel == "local" or isinstance(self.kernel, GaussianKernel)):
@@ -90,6 +97,13 @@ class FlowSpec:
         if omega.free_symbols - set(self.functional.coords):
             raise InvalidParameterError("omega may depend on the coordinates only")
         object.__setattr__(self, "omega", omega)
+        values = tuple(sorted(((sp.sympify(k), sp.sympify(v)) for k, v in self.parameter_values), key=lambda kv: str(kv[0])))
+        unknown = {k for k, _ in values} - set(self.functional.parameters)
+        if unknown:
+            raise InvalidParameterError(
+                f"{sorted(map(str, unknown))} are not parameters of {self.functional.name}; they are {self.functional.parameters}"
+            )
+        object.__setattr__(self, "parameter_values", values)
 
     @classmethod
     def preset(cls, name: str, dim: int | None = None, *, sigma: float | sp.Expr | None = None, omega: sp.Expr = sp.S.One) -> "FlowSpec":
@@ -117,22 +131,7 @@ class FlowSpec:
 
     def rhs_jet(self) -> dict[str, sp.Expr]:
         """``{field: d field/dt}`` in jet form (the local force for a Gaussian kernel)."""
-        if "rhs" not in self._cache:
-            flow = self.functional.flow()
-            omega = self.omega if self.kernel == "local" else sp.S.One
-            n = self.jet.dim
-            out = dict(flow)
-            if self.functional.variable == "metric":
-                names = [f"g_{i}{j}" for i in range(n) for j in range(i, n)]
-                force = sp.Matrix(n, n, lambda i, j: -flow[f"g_{min(i, j)}{max(i, j)}"])
-                moved = ntk.local_flow(force, omega)
-                out.update({f"g_{i}{j}": moved[i, j] for i in range(n) for j in range(i, n)})
-                for other in set(flow) - set(names):
-                    out[other] = omega * flow[other]
-            else:
-                out = {k: omega * v for k, v in flow.items()}
-            self._cache["rhs"] = out
-        return self._cache["rhs"]
+        return dict(_rhs_jet_of(self))
 
     def rhs(self) -> dict[str, sp.Expr]:
         """``{field: d field/dt}`` in field form (undefined functions and ``Derivative`` objects)."""
@@ -161,11 +160,25 @@ class FlowSpec:
 
     def with_parameters(self, values: dict) -> "FlowSpec":
         """The same flow with the functional's constants (``Rbar``, ``c``, ...) replaced by values."""
-        f = self.functional
         subs = {sp.Symbol(str(k)) if isinstance(k, str) else k: sp.sympify(v) for k, v in values.items()}
-        unknown = set(subs) - set(f.parameters)
-        if unknown:
-            raise InvalidParameterError(f"{sorted(map(str, unknown))} are not parameters of {f.name}; they are {f.parameters}")
-        new = FlowSpec(f, self.kernel, self.omega)
-        new._cache["rhs"] = {k: v.xreplace(subs) for k, v in self.rhs_jet().items()}
-        return new
+        return FlowSpec(self.functional, self.kernel, self.omega, tuple({**dict(self.parameter_values), **subs}.items()))
+
+
+@functools.lru_cache(maxsize=None)
+def _rhs_jet_of(spec: FlowSpec) -> tuple[tuple[str, sp.Expr], ...]:
+    """:meth:`FlowSpec.rhs_jet` as a pure function of the spec's value (cached by value)."""
+    flow = spec.functional.flow()
+    omega = spec.omega if spec.kernel == "local" else sp.S.One
+    n = spec.jet.dim
+    out = dict(flow)
+    if spec.functional.variable == "metric":
+        names = [f"g_{i}{j}" for i in range(n) for j in range(i, n)]
+        force = sp.Matrix(n, n, lambda i, j: -flow[f"g_{min(i, j)}{max(i, j)}"])
+        moved = ntk.local_flow(force, omega)
+        out.update({f"g_{i}{j}": moved[i, j] for i in range(n) for j in range(i, n)})
+        for other in set(flow) - set(names):
+            out[other] = omega * flow[other]
+    else:
+        out = {k: omega * v for k, v in flow.items()}
+    subs = dict(spec.parameter_values)
+    return tuple((k, v.xreplace(subs)) for k, v in out.items())
