@@ -22,6 +22,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flowtheory.exact import evaluate, max_deviation, random_rational_points
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError, NotSymmetricError
 from flowtheory.riemann import (
     check_metric,
@@ -40,9 +41,9 @@ x, y, z = sp.symbols("x y z", real=True)
 th, ph, ch = sp.symbols("theta phi chi", real=True)
 r = sp.Symbol("r", positive=True)
 
-# Symbolic identities are asserted exactly; identities at points are evaluated with 30 digits and
-# rounded to float64 (see `at`): TOL is far above that round-off and far below the O(1) error of a
-# wrong formula.
+# Symbolic identities are asserted exactly; identities at points are evaluated with 30 digits
+# (flowtheory.exact) and, where numpy combines them, rounded to float64: TOL is far above that
+# round-off and far below the O(1) error of a wrong formula.
 TOL = 1e-12
 
 
@@ -71,25 +72,9 @@ def random_metric(coords, seed: int, scale=sp.Rational(1, 5), degree: int = 2):
     return sp.eye(n) + scale * (m + m.T)
 
 
-def points(n_coords: int, n_points: int, seed: int):
-    rng = random.Random(seed)
-    return [tuple(sp.Rational(rng.randint(-300, 300), 1000) for _ in range(n_coords)) for _ in range(n_points)]
-
-
-def at(expr, coords, point):
-    """``expr`` (scalar, Matrix or Array) at ``point``, exactly (rationals) then to 30 digits, as complex.
-
-    The arithmetic is exact; the result is rounded to double precision, so identities between O(1)
-    quantities hold to ~1e-15 and are asserted at :data:`TOL`.
-    """
-    import numpy as np
-
-    subs = {c: sp.Rational(v) for c, v in zip(coords, point)}
-    obj = sp.sympify(expr)
-    if hasattr(obj, "tolist"):
-        values = [complex(sp.sympify(e).xreplace(subs).evalf(30)) for e in sp.flatten(obj.tolist())]
-        return np.array(values, dtype=complex).reshape(obj.shape)
-    return complex(obj.xreplace(subs).evalf(30))
+def points(coords, n_points: int, seed: int):
+    """Random rational points with coordinates in [−3/10, 3/10] (where the random metrics are positive)."""
+    return random_rational_points(coords, n_points, seed, low=-0.3, high=0.3)
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,10 +126,10 @@ def test_agrees_with_sympy_diffgeom_on_a_random_metric():
     form = sum(g[i, j].subs({p: u, q: v}) * TensorProduct(a, b) for i, a in enumerate((du, dv)) for j, b in enumerate((du, dv)))
     theirs = metric_to_Riemann_components(form)
     ours = riemann_tensor(g, (p, q))
-    for point in points(2, 1, seed=4):
+    for point in points((p, q), 1, seed=4):
         for idx in itertools.product(range(2), repeat=4):
-            their = theirs[idx].subs({u: point[0], v: point[1]})
-            assert abs(at(ours[idx], (p, q), point) - complex(their.evalf(30))) < TOL
+            their = theirs[idx].subs({u: point[p], v: point[q]})
+            assert max_deviation(ours[idx], their, [point]) < TOL
 
 
 @pytest.mark.parametrize(
@@ -187,9 +172,9 @@ def test_conformal_metric_in_two_dimensions(c):
 def test_scalar_curvature_scales_as_inverse_square(p, q):
     c = sp.Rational(p, q)
     g = random_metric((x, y), seed=p * 7 + q)
-    (point,) = points(2, 1, seed=p + q)
-    assert abs(at(ricci_scalar(c**2 * g, (x, y)) - ricci_scalar(g, (x, y)) / c**2, (x, y), point)) < TOL
-    assert abs(at(ricci_scalar(g, (x, y)), (x, y), point)) > 1e-3  # not vacuous
+    pts = points((x, y), 1, seed=p + q)
+    assert max_deviation(ricci_scalar(c**2 * g, (x, y)), ricci_scalar(g, (x, y)) / c**2, pts) < TOL
+    assert max_deviation(ricci_scalar(g, (x, y)), 0, pts) > 1e-3  # not vacuous
 
 
 # --------------------------------------------------------------------------------------------
@@ -209,15 +194,15 @@ def test_riemann_symmetries_and_ricci_contraction(random3):
     g, coords = random3
     riem = riemann_tensor(g, coords)
     ric = ricci_tensor(g, coords)
-    for point in points(3, 2, seed=5):
-        up = at(riem, coords, point)  # R^a_{bcd}
-        low = np.einsum("ae,ebcd->abcd", at(g, coords, point), up)  # R_{abcd}
+    for point in points(coords, 2, seed=5):
+        up = evaluate(riem, point)  # R^a_{bcd}
+        low = np.einsum("ae,ebcd->abcd", evaluate(g, point), up)  # R_{abcd}
         assert np.max(np.abs(low)) > 1e-3  # not vacuous
         assert np.max(np.abs(low + low.transpose(1, 0, 2, 3))) < TOL
         assert np.max(np.abs(low - low.transpose(2, 3, 0, 1))) < TOL
         first_bianchi = up + up.transpose(0, 2, 3, 1) + up.transpose(0, 3, 1, 2)  # R^a_{bcd} + R^a_{cdb} + R^a_{dbc}
         assert np.max(np.abs(first_bianchi)) < TOL
-        ric_p = at(ric, coords, point)
+        ric_p = evaluate(ric, point)
         assert np.max(np.abs(ric_p - np.einsum("abad->bd", up))) < TOL
         assert np.max(np.abs(ric_p - ric_p.T)) < TOL
 
@@ -234,12 +219,12 @@ def test_contracted_bianchi_identity(random3):
     scalar = ricci_scalar(g, coords)
     d_ric = sp.Array([[[sp.diff(ric[i, j], coords[k]) for j in range(n)] for i in range(n)] for k in range(n)])  # [k,i,j]
     d_scalar = sp.Matrix([sp.diff(scalar, c) for c in coords])
-    for point in points(3, 1, seed=6):
-        G, Rc, dR = at(gamma, coords, point), at(ric, coords, point), at(d_ric, coords, point)
-        ginv = np.linalg.inv(at(g, coords, point))
+    for point in points(coords, 1, seed=6):
+        G, Rc, dR = evaluate(gamma, point), evaluate(ric, point), evaluate(d_ric, point)
+        ginv = np.linalg.inv(evaluate(g, point))
         cov = dR - np.einsum("lki,lj->kij", G, Rc) - np.einsum("lkj,il->kij", G, Rc)
         divergence = np.einsum("ki,kij->j", ginv, cov)
-        half_dR = at(d_scalar, coords, point)[:, 0] / 2
+        half_dR = evaluate(d_scalar, point)[:, 0] / 2
         assert np.max(np.abs(half_dR)) > 1e-3  # not vacuous
         assert np.max(np.abs(divergence - half_dR)) < TOL
 
@@ -256,12 +241,11 @@ def test_hessian_laplacian_gradient(random3):
     trace = sum(ginv[i, j] * hess[i, j] for i in range(n) for j in range(n))
     # Δ(f²) = 2 f Δf + 2 |∇f|²
     product_rule = laplacian(f**2, g, coords) - 2 * f * lap - 2 * grad_norm_sq(f, g, coords)
-    for point in points(3, 2, seed=7):
-        for i, j in itertools.product(range(n), repeat=2):
-            assert abs(at(hess[i, j] - hess[j, i], coords, point)) < TOL
-        assert abs(at(lap - divergence_form, coords, point)) < TOL
-        assert abs(at(lap - trace, coords, point)) < TOL
-        assert abs(at(product_rule, coords, point)) < TOL
+    pts = points(coords, 2, seed=7)
+    assert max_deviation(hess, hess.T, pts) < TOL
+    assert max_deviation(lap, divergence_form, pts) < TOL
+    assert max_deviation(lap, trace, pts) < TOL
+    assert max_deviation(product_rule, 0, pts) < TOL
 
 
 def test_sphere_laplacian_eigenfunction_and_volume():

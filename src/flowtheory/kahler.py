@@ -46,6 +46,7 @@ from typing import Literal, Mapping, Sequence
 
 import sympy as sp
 
+from flowtheory.caching import cached_by_value
 from flowtheory.errors import (
     InvalidParameterError,
     NonFiniteError,
@@ -53,7 +54,8 @@ from flowtheory.errors import (
     NotPositiveDefiniteError,
     NotSymmetricError,
 )
-from flowtheory.riemann import Simplifier, _simplifier
+from flowtheory.exact import evaluate, random_rational_points
+from flowtheory.riemann import Simplifier, apply_simplifier, as_simplifier
 
 __all__ = [
     "Components",
@@ -172,10 +174,15 @@ def _prepare(g, z, zbar):
 
 
 def at_point(expr, z, zbar, point: Sequence[complex] | Mapping, digits: int = 30):
-    """``expr`` at ``z_a = w_a``, ``zbar_a = conj(w_a)``, numerically (``digits`` digits).
+    """``expr`` at ``z_a = w_a``, ``zbar_a = conj(w_a)``: a ``complex`` (numpy array for a matrix).
 
     ``point`` is a sequence of complex numbers (one per coordinate; Python complex, or sympy numbers
-    such as ``Rational(1, 3) + I/5``) or a mapping that also fixes other symbols.
+    such as ``Rational(1, 3) + I/5``) or a mapping that also fixes other symbols.  Evaluated at
+    ``digits`` digits by :func:`flowtheory.exact.evaluate`.
+
+    >>> (z,), (zb,) = complex_coordinates("z")
+    >>> at_point(z * zb, z, zb, [sp.Rational(3, 10) + sp.I * sp.Rational(2, 5)])
+    (0.25+0j)
     """
     z, zbar = _pairs(z, zbar)
     extra = {}
@@ -188,19 +195,14 @@ def at_point(expr, z, zbar, point: Sequence[complex] | Mapping, digits: int = 30
     for a, b, w in zip(z, zbar, point):
         w = sp.nsimplify(w) if isinstance(w, complex) else sp.sympify(w)
         subs[a], subs[b] = w, sp.conjugate(w)
-    return sp.sympify(expr).xreplace(subs).evalf(digits)
+    return evaluate(expr, subs, digits)
 
 
 def default_sample_points(n: int, n_points: int = 5, seed: int = 0) -> list[tuple[sp.Expr, ...]]:
     """Points for :func:`check_kahler_metric`: ``x + i y`` with exact rationals x, y in [−1/2, 1/2]."""
-    import random
-
-    rng = random.Random(seed)
-
-    def coordinate():
-        return sp.Rational(rng.randint(-500, 500), 1000) + sp.I * sp.Rational(rng.randint(-500, 500), 1000)
-
-    return [tuple(coordinate() for _ in range(n)) for _ in range(n_points)]
+    w = sp.symbols(f"w0:{n}")
+    points = random_rational_points(w, n_points, seed, low=-0.5, high=0.5, imaginary=True)
+    return [tuple(p[s] for s in w) for p in points]
 
 
 def check_kahler_metric(g: sp.MatrixBase, z, zbar, sample_points=None, *, rtol: float = 1e-12) -> None:
@@ -215,8 +217,6 @@ def check_kahler_metric(g: sp.MatrixBase, z, zbar, sample_points=None, *, rtol: 
         InvalidParameterError, NotKahlerError, NotSymmetricError (not Hermitian),
         NotPositiveDefiniteError, NonFiniteError.
     """
-    import random
-
     import numpy as np
 
     g, z, zbar = _prepare(g, z, zbar)
@@ -230,21 +230,14 @@ def check_kahler_metric(g: sp.MatrixBase, z, zbar, sample_points=None, *, rtol: 
                     raise NotKahlerError(f"∂_{zbar[c]} g[{b},{a}] ≠ ∂_{zbar[a]} g[{b},{c}]: the metric is not Kähler")
     extra = sorted(g.free_symbols - set(z) - set(zbar), key=str)
     if sample_points is None:
-        rng = random.Random(1)
-        sample_points = [
-            {**dict(zip(z, p)), **{s: sp.Rational(rng.randint(100, 900), 1000) for s in extra}}
-            for p in default_sample_points(n)
-        ]
+        coordinates = default_sample_points(n)
+        constants = random_rational_points(extra, len(coordinates), seed=1, low=0.1, high=0.9)
+        sample_points = [{**dict(zip(z, p)), **c} for p, c in zip(coordinates, constants)]
     for point in sample_points:
-        value = at_point(g, z, zbar, point)
-        if value.free_symbols:
-            raise InvalidParameterError(f"sample point leaves free symbols {sorted(map(str, value.free_symbols))}")
         try:
-            array = np.array(value.tolist(), dtype=complex)
-        except (TypeError, ValueError):
-            raise NonFiniteError(f"metric does not evaluate to numbers at {point}") from None
-        if not np.all(np.isfinite(array)):
-            raise NonFiniteError(f"metric is not finite at {point}")
+            array = at_point(g, z, zbar, point)
+        except NonFiniteError:
+            raise NonFiniteError(f"metric is not finite at {point}") from None
         scale = float(np.max(np.abs(array))) or 1.0
         if np.max(np.abs(array - array.conj().T)) > rtol * scale:
             raise NotSymmetricError(f"metric is not Hermitian at {point}")
@@ -258,21 +251,21 @@ def check_kahler_metric(g: sp.MatrixBase, z, zbar, sample_points=None, *, rtol: 
 # ----------------------------------------------------------------------------------------------
 
 
-def _apply(expr, simp):
-    return simp(expr) if simp is not None else expr
-
-
-def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matrix:
-    """``g^{a b̄}`` indexed ``[a, b]``, defined by ``Σ_b g^{a b̄} g_{c b̄} = δ^a_c`` (the transpose of ``g⁻¹``)."""
-    g = sp.Matrix(g)
-    if g.rows != g.cols:
-        raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
-    simp = _simplifier(simplify)
+@cached_by_value(maxsize=128)
+def _inverse(g: sp.ImmutableMatrix, simp) -> sp.ImmutableMatrix:
     if g.is_diagonal():
         inv = sp.diag(*[1 / g[i, i] for i in range(g.rows)])
     else:
         inv = g.adjugate(method="berkowitz").T / g.det(method="berkowitz")
-    return inv.applyfunc(lambda e: _apply(e, simp))
+    return sp.ImmutableMatrix(inv.applyfunc(lambda e: apply_simplifier(e, simp)))
+
+
+def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matrix:
+    """``g^{a b̄}`` indexed ``[a, b]``, defined by ``Σ_b g^{a b̄} g_{c b̄} = δ^a_c`` (the transpose of ``g⁻¹``)."""
+    g = sp.ImmutableMatrix(g)
+    if g.rows != g.cols:
+        raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
+    return sp.Matrix(_inverse(g, as_simplifier(simplify)))
 
 
 def _trace(ginv: sp.Matrix, t: sp.Matrix) -> sp.Expr:
@@ -287,12 +280,12 @@ def christoffel(g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False) -> s
     Christoffel symbols of the Levi-Civita connection in complex coordinates; symmetric in ``(b, c)``.
     """
     g, z, zbar = _prepare(g, z, zbar)
-    simp = _simplifier(simplify)
+    simp = as_simplifier(simplify)
     n = len(z)
     ginv = inverse_metric(g, simplify=simplify)
     data = [
         [
-            [_apply(sp.Add(*[ginv[a, e] * sp.diff(g[c, e], z[b]) for e in range(n)]), simp) for c in range(n)]
+            [apply_simplifier(sp.Add(*[ginv[a, e] * sp.diff(g[c, e], z[b]) for e in range(n)]), simp) for c in range(n)]
             for b in range(n)
         ]
         for a in range(n)
@@ -308,10 +301,14 @@ def ricci_form(g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False) -> sp
     Fubini–Study ``K = ln(1 + Σ|z|²)`` on CP^n gives ``R_{a b̄} = (n + 1) g_{a b̄}``.
     """
     g, z, zbar = _prepare(g, z, zbar)
-    simp = _simplifier(simplify)
+    return sp.Matrix(_ricci_form(g, z, zbar, as_simplifier(simplify)))
+
+
+@cached_by_value(maxsize=128)
+def _ricci_form(g: sp.ImmutableMatrix, z: tuple, zbar: tuple, simp) -> sp.ImmutableMatrix:
     log_det = sp.log(g.det(method="berkowitz"))
     first = [sp.diff(log_det, b) for b in zbar]
-    return sp.Matrix(len(z), len(z), lambda a, b: _apply(-sp.diff(first[b], z[a]), simp))
+    return sp.ImmutableMatrix(len(z), len(z), lambda a, b: apply_simplifier(-sp.diff(first[b], z[a]), simp))
 
 
 def scalar_curvature(g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False) -> sp.Expr:
@@ -323,8 +320,8 @@ def scalar_curvature(g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False)
     tensor components.
     """
     g, z, zbar = _prepare(g, z, zbar)
-    simp = _simplifier(simplify)
-    return _apply(_trace(inverse_metric(g, simplify=simplify), ricci_form(g, z, zbar, simplify=simplify)), simp)
+    simp = as_simplifier(simplify)
+    return apply_simplifier(_trace(inverse_metric(g, simplify=simplify), ricci_form(g, z, zbar, simplify=simplify)), simp)
 
 
 def kahler_laplacian(f: sp.Expr, g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False) -> sp.Expr:
@@ -332,10 +329,10 @@ def kahler_laplacian(f: sp.Expr, g: sp.MatrixBase, z, zbar, *, simplify: Simplif
     (line-element normalisation, the paper's) or 2× (tensor components): :data:`RIEMANNIAN_FACTOR`.
     """
     g, z, zbar = _prepare(g, z, zbar)
-    simp = _simplifier(simplify)
+    simp = as_simplifier(simplify)
     f = replace_conjugates(f, z, zbar)
     hess = sp.Matrix(len(z), len(z), lambda a, b: sp.diff(f, z[a], zbar[b]))
-    return _apply(_trace(inverse_metric(g, simplify=simplify), hess), simp)
+    return apply_simplifier(_trace(inverse_metric(g, simplify=simplify), hess), simp)
 
 
 def to_real(
@@ -370,7 +367,7 @@ def to_real(
         raise InvalidParameterError(f"need {len(z)} real and {len(z)} imaginary coordinates, got {x} and {y}")
     if components not in RIEMANNIAN_FACTOR:
         raise InvalidParameterError(f"components must be one of {sorted(RIEMANNIAN_FACTOR)}, got {components!r}")
-    simp = _simplifier(simplify)
+    simp = as_simplifier(simplify)
     factor = 1 if components == "line-element" else 2
     subs = {}
     for a, b, xa, ya in zip(z, zbar, x, y):
@@ -379,4 +376,4 @@ def to_real(
     A = (m + m.T) / 2
     B = (m - m.T) / (2 * sp.I)
     real = factor * sp.Matrix(sp.BlockMatrix([[A, B], [-B, A]]))
-    return real.applyfunc(lambda e: _apply(e, simp))
+    return real.applyfunc(lambda e: apply_simplifier(e, simp))

@@ -28,27 +28,28 @@ callable ``Expr -> Expr`` (e.g. ``sympy.cancel``, ``sympy.trigsimp``).  A simpli
 derived quantity is applied to the intermediate quantities too (Γ before it is differentiated),
 which keeps expression swell down.
 
-Results are cached on the (immutable) inputs, so asking for Γ, Ricci and R of one metric
-computes Γ once (:func:`clear_cache` empties the caches).  Every function checks the shape and the
+Results are cached by the value of the (immutable) inputs (:func:`flowtheory.caching.cached_by_value`),
+so asking for Γ, Ricci and R of one metric computes Γ once.  Every function checks the shape and the
 symmetry of the metric (``NotSymmetricError``); positive definiteness is checked, at sample points,
 by :func:`check_metric`.
 """
 
 from __future__ import annotations
 
-import functools
-import random
 from typing import Callable, Mapping, Sequence, Union
 
 import sympy as sp
 
+from flowtheory.caching import cached_by_value
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError, NotSymmetricError
+from flowtheory.exact import evaluate, random_rational_points
 
 __all__ = [
     "Simplifier",
+    "apply_simplifier",
+    "as_simplifier",
     "check_metric",
     "christoffel",
-    "clear_cache",
     "default_sample_points",
     "grad_norm_sq",
     "hessian",
@@ -68,7 +69,8 @@ Simplifier = Union[bool, Callable[[sp.Expr], sp.Expr]]
 # ----------------------------------------------------------------------------------------------
 
 
-def _simplifier(simplify: Simplifier) -> Callable[[sp.Expr], sp.Expr] | None:
+def as_simplifier(simplify: Simplifier) -> Callable[[sp.Expr], sp.Expr] | None:
+    """The callable of a ``simplify=`` argument: ``True`` → :func:`sympy.simplify`, ``False`` → ``None``."""
     if simplify is True:
         return sp.simplify
     if simplify is False or simplify is None:
@@ -110,7 +112,8 @@ def _require_symmetric(g: sp.MatrixBase) -> None:
             raise NotSymmetricError(f"metric is not symmetric: g[{i},{j}] = {a} but g[{j},{i}] = {b}")
 
 
-def _apply(expr: sp.Expr, simp: Callable[[sp.Expr], sp.Expr] | None) -> sp.Expr:
+def apply_simplifier(expr: sp.Expr, simp: Callable[[sp.Expr], sp.Expr] | None) -> sp.Expr:
+    """``simp(expr)``, or ``expr`` itself when ``simp`` is ``None`` (see :func:`as_simplifier`)."""
     return simp(expr) if simp is not None else expr
 
 
@@ -125,26 +128,7 @@ def default_sample_points(symbols: Sequence[sp.Symbol], n_points: int = 5, seed:
     The interval lies inside the usual charts (polar angle θ ∈ (0, π), upper half-plane y > 0,
     radii r > 0) so a correct metric is positive definite there.  Fixed ``seed``, never the clock.
     """
-    rng = random.Random(seed)
-    return [{s: sp.Rational(rng.randint(100, 900), 1000) for s in symbols} for _ in range(n_points)]
-
-
-def _numeric_matrix(g: sp.MatrixBase, point: Mapping, digits: int = 30):
-    import numpy as np
-
-    values = g.subs(dict(point)).evalf(digits)
-    leftover = values.free_symbols
-    if leftover:
-        raise InvalidParameterError(
-            f"sample point {dict(point)} leaves free symbols {sorted(map(str, leftover))} in the metric"
-        )
-    try:
-        array = np.array(values.tolist(), dtype=complex)
-    except (TypeError, ValueError):
-        raise NonFiniteError(f"metric does not evaluate to numbers at {dict(point)}") from None
-    if not np.all(np.isfinite(array)):
-        raise NonFiniteError(f"metric is not finite at {dict(point)}")
-    return array
+    return random_rational_points(symbols, n_points, seed, low=0.1, high=0.9)
 
 
 def check_metric(
@@ -184,7 +168,10 @@ def check_metric(
             if not isinstance(p, Mapping) and len(p) != len(coords):
                 raise InvalidParameterError(f"sample point {tuple(p)} has {len(p)} values for {len(coords)} coordinates")
     for point in points:
-        array = _numeric_matrix(g, point)
+        try:
+            array = evaluate(g, point)
+        except NonFiniteError:
+            raise NonFiniteError(f"metric is not finite at {dict(point)}") from None
         scale = float(np.max(np.abs(array))) or 1.0
         if np.max(np.abs(array.imag)) > rtol * scale:
             raise NotPositiveDefiniteError(f"metric is not real at {dict(point)}")
@@ -200,13 +187,13 @@ def check_metric(
 # ----------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=128)
+@cached_by_value(maxsize=128)
 def _adjugate_and_det(g: sp.ImmutableMatrix) -> tuple[sp.ImmutableMatrix, sp.Expr]:
     """``(adj g, det g)``; for a diagonal metric ``(diag(1/g_ii) det g, det g)`` is not formed."""
     return sp.ImmutableMatrix(g.adjugate(method="berkowitz")), g.det(method="berkowitz")
 
 
-@functools.lru_cache(maxsize=128)
+@cached_by_value(maxsize=128)
 def _inverse(g: sp.ImmutableMatrix, simp) -> sp.ImmutableMatrix:
     n = g.rows
     if g.is_diagonal():
@@ -214,22 +201,22 @@ def _inverse(g: sp.ImmutableMatrix, simp) -> sp.ImmutableMatrix:
     else:
         adj, det = _adjugate_and_det(g)
         inv = adj / det
-    return sp.ImmutableMatrix(n, n, lambda i, j: _apply(inv[i, j], simp))
+    return sp.ImmutableMatrix(n, n, lambda i, j: apply_simplifier(inv[i, j], simp))
 
 
 def _trace_with_inverse(g: sp.ImmutableMatrix, m, simp) -> sp.Expr:
     """``g^{ij} m_ij`` for a symmetric ``m``; non-diagonal ``g``: ``(Σ adj(g)_ij m_ij) / det g``."""
     n = g.rows
     if g.is_diagonal():
-        return _apply(sp.Add(*[m[i, i] / g[i, i] for i in range(n)]), simp)
+        return apply_simplifier(sp.Add(*[m[i, i] / g[i, i] for i in range(n)]), simp)
     if simp is not None:
         ginv = _inverse(g, simp)
-        return _apply(sp.Add(*[ginv[i, j] * m[i, j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
+        return apply_simplifier(sp.Add(*[ginv[i, j] * m[i, j] for i in range(n) for j in range(n) if ginv[i, j] != 0]), simp)
     adj, det = _adjugate_and_det(g)
     return sp.Add(*[adj[i, j] * m[i, j] for i in range(n) for j in range(n) if adj[i, j] != 0]) / det
 
 
-@functools.lru_cache(maxsize=128)
+@cached_by_value(maxsize=128)
 def _christoffel(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableDenseNDimArray:
     n = len(coords)
     dg = [[[sp.diff(g[i, j], x) for x in coords] for j in range(n)] for i in range(n)]  # dg[i][j][l] = ∂_l g_ij
@@ -248,11 +235,11 @@ def _christoffel(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableDens
         def raised(k, i, j):
             return sp.Add(*[adj[k, l] * first[l][i][j] for l in range(n) if adj[k, l] != 0]) / det
 
-    gamma = [[[_apply(raised(k, i, j), simp) for j in range(n)] for i in range(n)] for k in range(n)]
+    gamma = [[[apply_simplifier(raised(k, i, j), simp) for j in range(n)] for i in range(n)] for k in range(n)]
     return sp.ImmutableDenseNDimArray(gamma, (n, n, n))
 
 
-@functools.lru_cache(maxsize=64)
+@cached_by_value(maxsize=64)
 def _riemann(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableDenseNDimArray:
     n = len(coords)
     G = _christoffel(g, coords, simp)
@@ -262,7 +249,7 @@ def _riemann(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableDenseNDi
             return sp.Integer(0)
         value = sp.diff(G[a, d, b], coords[c]) - sp.diff(G[a, c, b], coords[d])
         value += sp.Add(*[G[a, c, e] * G[e, d, b] - G[a, d, e] * G[e, c, b] for e in range(n)])
-        return _apply(value, simp)
+        return apply_simplifier(value, simp)
 
     # Antisymmetry in (c, d) is exact in the defining formula: compute c < d only.
     data = {}
@@ -277,7 +264,7 @@ def _riemann(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableDenseNDi
     return sp.ImmutableDenseNDimArray(flat, (n, n, n, n))
 
 
-@functools.lru_cache(maxsize=128)
+@cached_by_value(maxsize=128)
 def _ricci(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableMatrix:
     # R_bd = R^a_{bad} = ∂_a Γ^a_{db} − ∂_d Γ^a_{ab} + Γ^a_{ae} Γ^e_{db} − Γ^a_{de} Γ^e_{ab}
     # (the contraction of the Riemann formula, computed directly: n² rather than n⁴ components).
@@ -289,7 +276,7 @@ def _ricci(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableMatrix:
         value = sp.Add(*[sp.diff(G[a, d, b], coords[a]) for a in range(n)]) - sp.diff(trace[b], coords[d])
         value += sp.Add(*[trace[e] * G[e, d, b] for e in range(n)])
         value -= sp.Add(*[G[a, d, e] * G[e, a, b] for a in range(n) for e in range(n)])
-        return _apply(value, simp)
+        return apply_simplifier(value, simp)
 
     entries = {}
     for b in range(n):
@@ -298,15 +285,9 @@ def _ricci(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix(n, n, lambda i, j: entries[(i, j)])
 
 
-@functools.lru_cache(maxsize=128)
+@cached_by_value(maxsize=128)
 def _scalar(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.Expr:
     return _trace_with_inverse(g, _ricci(g, coords, simp), simp)
-
-
-def clear_cache() -> None:
-    """Drop the cached Γ, Riemann, Ricci and inverse metrics (memory, or timing a cold computation)."""
-    for cached in (_adjugate_and_det, _inverse, _christoffel, _riemann, _ricci, _scalar):
-        cached.cache_clear()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -330,7 +311,7 @@ def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matr
     g = sp.ImmutableMatrix(g)
     if g.rows != g.cols:
         raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
-    return sp.Matrix(_inverse(g, _simplifier(simplify)))
+    return sp.Matrix(_inverse(g, as_simplifier(simplify)))
 
 
 def christoffel(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Array:
@@ -342,7 +323,7 @@ def christoffel(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simp
     ``Γ^θ_{φφ} = −sin θ cos θ``, ``Γ^φ_{θφ} = cos θ / sin θ``.
     """
     g, coords = _prepare(g, coords)
-    return sp.Array(_christoffel(g, coords, _simplifier(simplify)))
+    return sp.Array(_christoffel(g, coords, as_simplifier(simplify)))
 
 
 def riemann_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Array:
@@ -355,7 +336,7 @@ def riemann_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: S
     Antisymmetric in ``(c, d)`` exactly (only ``c < d`` is computed).
     """
     g, coords = _prepare(g, coords)
-    return sp.Array(_riemann(g, coords, _simplifier(simplify)))
+    return sp.Array(_riemann(g, coords, as_simplifier(simplify)))
 
 
 def ricci_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Matrix:
@@ -367,7 +348,7 @@ def ricci_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Sim
     the round S^n of radius r has ``R_{ij} = (n−1)/r² g_{ij}``.
     """
     g, coords = _prepare(g, coords)
-    return sp.Matrix(_ricci(g, coords, _simplifier(simplify)))
+    return sp.Matrix(_ricci(g, coords, as_simplifier(simplify)))
 
 
 def ricci_scalar(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
@@ -382,7 +363,7 @@ def ricci_scalar(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Sim
     2
     """
     g, coords = _prepare(g, coords)
-    return _scalar(g, coords, _simplifier(simplify))
+    return _scalar(g, coords, as_simplifier(simplify))
 
 
 def hessian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Matrix:
@@ -391,7 +372,7 @@ def hessian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simpli
     This is the ``∇_i ∇_j φ`` of the Perelman flow (2.40).
     """
     g, coords = _prepare(g, coords)
-    simp = _simplifier(simplify)
+    simp = as_simplifier(simplify)
     n = len(coords)
     f = sp.sympify(f)
     G = _christoffel(g, coords, simp)
@@ -400,7 +381,7 @@ def hessian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simpli
     for i in range(n):
         for j in range(i, n):
             value = sp.diff(df[j], coords[i]) - sp.Add(*[G[k, i, j] * df[k] for k in range(n)])
-            entries[(i, j)] = entries[(j, i)] = _apply(value, simp)
+            entries[(i, j)] = entries[(j, i)] = apply_simplifier(value, simp)
     return sp.Matrix(n, n, lambda i, j: entries[(i, j)])
 
 
@@ -410,7 +391,7 @@ def laplacian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simp
     Equal to ``(1/√g) ∂_i(√g g^{ij} ∂_j f)``; on the unit S², ``Δ cos θ = −2 cos θ``.
     """
     g, coords = _prepare(g, coords)
-    return _trace_with_inverse(g, hessian(f, g, coords, simplify=simplify), _simplifier(simplify))
+    return _trace_with_inverse(g, hessian(f, g, coords, simplify=simplify), as_simplifier(simplify))
 
 
 def grad_norm_sq(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
@@ -418,7 +399,7 @@ def grad_norm_sq(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, s
     g, coords = _prepare(g, coords)
     f = sp.sympify(f)
     df = sp.Matrix([sp.diff(f, x) for x in coords])
-    return _trace_with_inverse(g, df * df.T, _simplifier(simplify))
+    return _trace_with_inverse(g, df * df.T, as_simplifier(simplify))
 
 
 def volume_density(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
@@ -428,5 +409,5 @@ def volume_density(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: S
     ``simplify`` (or symbols declared positive) allows sympy to take it apart.
     """
     g, coords = _prepare(g, coords)
-    simp = _simplifier(simplify)
-    return _apply(sp.sqrt(g.det(method="berkowitz")), simp)
+    simp = as_simplifier(simplify)
+    return apply_simplifier(sp.sqrt(g.det(method="berkowitz")), simp)
