@@ -19,7 +19,7 @@ The public API, re-exported here (each module is also a namespace: ``flowtheory.
   :mod:`~flowtheory.errors` (named errors), :mod:`~flowtheory.printed` (the paper's printed forms).
 
 Values are immutable and hashable (frozen dataclasses over immutable sympy objects); quantities
-derived from them are pure functions cached by value with :func:`functools.lru_cache`.
+derived from them are pure functions cached by value (:mod:`~flowtheory.caching`).
 
 >>> import flowtheory
 >>> spec = flowtheory.get_network("cosine", dim=1, sigma_w=2)

@@ -37,13 +37,13 @@ metric flow (2.14) with :math:`\bar\Omega = 1`: Perelman's flow is the descent o
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Literal, Mapping
 
 import sympy as sp
 
 from flowtheory import riemann
+from flowtheory.caching import cached_by_value
 from flowtheory.errors import InvalidParameterError, NonConvexError
 from flowtheory.variation import (
     JetSpace,
@@ -212,26 +212,27 @@ class Functional:
 
 
 # ----------------------------------------------------------------------------------------------
-# derived quantities: pure functions of immutable values, cached by value (functools.lru_cache,
-# the one caching scheme of the symbolic layer).  Each cache key is exactly the data the
-# computation reads, so equal data share a result and different data never do.
+# derived quantities: pure functions of immutable values, cached by value
+# (:func:`flowtheory.caching.cached_by_value`, the one caching scheme of the symbolic layer).
+# Each cache key is exactly the data the computation reads, so equal data share a result and
+# different data never do; cached results are immutable (ImmutableMatrix, tuples of pairs).
 # ----------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value()
 def _variation_of(variable: Variable, jet: JetSpace, lagrangian: sp.Expr, weight: sp.Expr, slaved: str | None, fixed_measure: sp.Expr | None):
     if variable == "potential":
         return euler_operator(lagrangian, "phi", jet, weight=weight)
     if slaved is not None:
-        return fixed_measure_metric_variation(lagrangian, fixed_measure, slaved, jet, weight=weight)
-    return metric_variation(lagrangian, jet, weight=weight)
+        return sp.ImmutableMatrix(fixed_measure_metric_variation(lagrangian, fixed_measure, slaved, jet, weight=weight))
+    return sp.ImmutableMatrix(metric_variation(lagrangian, jet, weight=weight))
 
 
 def _variation(f: Functional):
     return _variation_of(f.variable, f.jet, f.lagrangian, f.weight, f.slaved, f.fixed_measure)
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value()
 def _gradient_of(variable: Variable, jet: JetSpace, lagrangian: sp.Expr, weight: sp.Expr, slaved: str | None,
                  fixed_measure: sp.Expr | None, inner_measure: sp.Expr, metric: sp.ImmutableMatrix):
     ratio = sp.cancel(weight / inner_measure)
@@ -245,7 +246,7 @@ def _gradient(f: Functional):
     return _gradient_of(f.variable, f.jet, f.lagrangian, f.weight, f.slaved, f.fixed_measure, f.inner_measure, f.metric)
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value()
 def _flow_of(f: Functional) -> tuple[tuple[str, sp.Expr], ...]:
     if f.variable == "potential":
         if f.flow_rule == "h1":
@@ -383,7 +384,7 @@ class KahlerSetting:
     jet: JetSpace
     K0: sp.Expr
     w: sp.Expr
-    metric: sp.ImmutableMatrix = field(compare=False)
+    metric: sp.ImmutableMatrix
 
     def __post_init__(self):
         object.__setattr__(self, "metric", sp.ImmutableMatrix(self.metric))

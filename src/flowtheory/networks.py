@@ -51,7 +51,6 @@ architecture's normalisation.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 import operator
@@ -61,6 +60,7 @@ from typing import Literal, Mapping, Union
 
 import sympy as sp
 
+from flowtheory.caching import cached_by_value
 from flowtheory.errors import InvalidParameterError
 
 NetworkName = Literal["cosine", "cosine-literal", "gauss-net", "relu"]
@@ -110,7 +110,7 @@ Law = Union[Normal, Uniform]
 _C = sp.Symbol("c")  # argument of a moment-generating function
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value(maxsize=None)
 def _generic_mgf(kind: str) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """The moment-generating function E[exp(c v)] of a law family, by sympy integration.
 
@@ -136,7 +136,7 @@ def moment_generating_function(law: Law) -> sp.Lambda:
     return sp.Lambda(_C, mgf.subs({lo: law.low, hi: law.high}))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value(maxsize=None)
 def _exponential_moment(law: Law, c: sp.Expr, k: int) -> sp.Expr:
     """E[v^k exp(c v)] = d^k/dc^k E[exp(c v)], the removable singularity at c = 0 by a limit."""
     mgf = moment_generating_function(law)
@@ -185,7 +185,7 @@ def expectation(expr: sp.Expr, laws: Mapping[sp.Symbol, Law]) -> sp.Expr:
     return sp.powsimp(sp.expand(total), combine="exp")
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value(maxsize=None)
 def _polar_pair_moment(k: int, l: int) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """E[u_+^k v_+^l] in terms of the generic covariance symbols (K11, K22, K12); see below."""
     k11, k22 = sp.symbols("K11 K22", positive=True)
@@ -294,7 +294,7 @@ class NetworkSpec:
         return "\n".join(lines)
 
 
-@functools.lru_cache(maxsize=64)
+@cached_by_value(maxsize=64)
 def _compile(expr: sp.Expr, args: tuple[sp.Symbol, ...]):
     from flowtheory.bridge import to_jax
 
@@ -375,7 +375,7 @@ def _canonical_gaussian(kernel: sp.Expr, norm: GaussianNormalisation, x, xp) -> 
     return canonical
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value(maxsize=None)
 def cosine_kernel_unnormalised(dim: int, literal: bool) -> sp.Expr:
     r""":math:`\bar\Theta/A^2` of the cosine networks: :math:`\mathbb E[\psi(x)\psi(x')]` over one unit's ``w, b``.
 
@@ -398,7 +398,7 @@ def cosine_kernel_unnormalised(dim: int, literal: bool) -> sp.Expr:
     return expectation(feature(x) * feature(xp), laws)
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value(maxsize=None)
 def gauss_net_parts(dim: int) -> tuple[sp.Expr, sp.Expr]:
     r"""Gauss-net: (feature normaliser :math:`D(x)`, :math:`\bar\Theta/A^2`), both by :func:`expectation`.
 
@@ -421,7 +421,7 @@ def gauss_net_parts(dim: int) -> tuple[sp.Expr, sp.Expr]:
     return normaliser, sp.exp(sp.expand(sp.log(raw)))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value(maxsize=None)
 def relu_kernels(dim: int) -> tuple[sp.Expr, sp.Expr, tuple[sp.Expr, sp.Expr, sp.Expr]]:
     r"""(NNGP, NTK, (K11, K22, K12)) of the one-hidden-layer ReLU network in NTK parameterisation.
 
@@ -506,7 +506,7 @@ def _collect_angle(expr: sp.Expr) -> sp.Expr:
     return sp.factor_terms(c0) + sp.factor(c1) * angle
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value(maxsize=None)
 def _derive(name: str, dim: int) -> NetworkSpec:
     """The spec with symbolic ``sigma_w`` (and ``sigma_b``)."""
     x, xp = input_symbols(dim)

@@ -31,12 +31,12 @@ with ``_repr_latex_`` for notebooks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import product
 from typing import Callable, Literal, Mapping, Sequence
 
 import sympy as sp
 
+from flowtheory.caching import cached_by_value
 from flowtheory.errors import InvalidParameterError, NotSymmetricError
 
 Point = tuple[sp.Symbol, ...]
@@ -429,7 +429,7 @@ def _component_networks(d: int, parameterisation: Parameterisation, x: Point, n_
     return MetricNetwork(metric, x, tuple(params), symmetric=(parameterisation == "symmetric")), net
 
 
-@lru_cache(maxsize=None)
+@cached_by_value(maxsize=None)
 def component_ntk(d: int, parameterisation: Parameterisation = "all-entries") -> ComponentNTK:
     r"""Derive c_ijkl in Θ_ijkl = c_ijkl Θ^{(ij)} for independent component networks (2.19)–(2.23).
 
@@ -638,7 +638,7 @@ def smearing_expansion(F: sp.Expr, x: Point, xp: Point) -> SmearingExpansion:
     return SmearingExpansion(leading=leading, sigma1=first, sigma2=second)
 
 
-@lru_cache(maxsize=128)
+@cached_by_value(maxsize=128)
 def local_limit(family: GaussianFamily, f: sp.Expr = sp.S.One, *, rescaled: bool = True) -> SmearingExpansion:
     r"""σ→0 of ∫ dV_g̃(x') Θ̄_σ(x,x') f(x') for the family (2.28) (or (2.27) if ``rescaled=False``).
 

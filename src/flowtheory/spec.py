@@ -39,13 +39,13 @@ two-derivative, einstein-hilbert, mabuchi, j.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Literal, Union
 
 import sympy as sp
 
 from flowtheory import functionals, ntk
+from flowtheory.caching import cached_by_value
 from flowtheory.errors import InvalidParameterError
 from flowtheory.functionals import Functional
 from flowtheory.variation import JetSpace
@@ -82,7 +82,7 @@ class FlowSpec:
     ``parameter_values`` holds the values given to the functional's constants by
     :meth:`with_parameters`, as ``((symbol, value), ...)`` sorted by name.  A spec is an immutable,
     hashable value: two specs are equal iff their data are, and derived quantities are cached by
-    value (``functools.lru_cache``), never on the instance.
+    value (:func:`flowtheory.caching.cached_by_value`), never on the instance.
     """
 
     functional: Functional
@@ -164,7 +164,7 @@ class FlowSpec:
         return FlowSpec(self.functional, self.kernel, self.omega, tuple({**dict(self.parameter_values), **subs}.items()))
 
 
-@functools.lru_cache(maxsize=None)
+@cached_by_value()
 def _rhs_jet_of(spec: FlowSpec) -> tuple[tuple[str, sp.Expr], ...]:
     """:meth:`FlowSpec.rhs_jet` as a pure function of the spec's value (cached by value)."""
     flow = spec.functional.flow()
