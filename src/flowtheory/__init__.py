@@ -15,7 +15,9 @@ The public API, re-exported here (each module is also a namespace: ``flowtheory.
   :mod:`~flowtheory.spec` (:class:`FlowSpec`, a flow as data);
 * networks — :mod:`~flowtheory.networks` (:func:`get_network`: laws and frozen NTKs),
   :mod:`~flowtheory.ntk` (metric-NTK flows (2.1)–(2.31));
-* tools — :mod:`~flowtheory.bridge` (sympy → JAX), :mod:`~flowtheory.proof` (the proof data model),
+* tools — :mod:`~flowtheory.exact` (random rational points, 30-digit values and deviations: the
+  second route of every identity), :mod:`~flowtheory.bridge` (sympy → JAX),
+  :mod:`~flowtheory.caching` (the cache by value), :mod:`~flowtheory.proof` (the proof data model),
   :mod:`~flowtheory.errors` (named errors), :mod:`~flowtheory.printed` (the paper's printed forms).
 
 Values are immutable and hashable (frozen dataclasses over immutable sympy objects); quantities
@@ -27,12 +29,20 @@ derived from them are pure functions cached by value (:mod:`~flowtheory.caching`
 1/2
 >>> flowtheory.FlowSpec.preset("ricci", 2).fields
 ('g_00', 'g_01', 'g_11')
+>>> import dataclasses
+>>> volume = flowtheory.functionals.volume(2)
+>>> volume.flow()["g_00"], dataclasses.replace(volume, loss_scale=5).flow()["g_00"]
+(-g_00/2, -5*g_00/2)
+>>> volume == flowtheory.functionals.volume(2) and len({volume, flowtheory.functionals.volume(2)}) == 1
+True
 """
 
 from importlib.metadata import PackageNotFoundError, version as _version
 
 from . import bridge as bridge
+from . import caching as caching
 from . import errors as errors
+from . import exact as exact
 from . import functionals as functionals
 from . import kahler as kahler
 from . import networks as networks
@@ -43,12 +53,15 @@ from . import riemann as riemann
 from . import spec as spec
 from . import variation as variation
 from .errors import FlowtheoryError as FlowtheoryError
+from .exact import max_deviation as max_deviation
+from .exact import random_rational_points as random_rational_points
 from .functionals import Functional as Functional
 from .networks import NetworkSpec as NetworkSpec
 from .networks import get_network as get_network
 from .ntk import MetricNetwork as MetricNetwork
 from .spec import FlowSpec as FlowSpec
 from .spec import GaussianKernel as GaussianKernel
+from .variation import JetSpace as JetSpace
 
 try:
     __version__ = _version("flowtheory")
