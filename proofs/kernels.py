@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from flowtheory.exact import evaluate, max_deviation, random_rational_points
 from flowtheory.networks import (
     SIGMA_B,
     SIGMA_W,
@@ -58,12 +59,12 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
 
 
 def _jax_check(name: str, dim: int, seed: int, **params) -> Check:
-    from flowtheory.bridge import max_deviation, random_rational_points
+    from flowtheory.bridge import compiled_deviation
 
-    spec = get_network(name, dim, **params)
-    points = random_rational_points(2 * dim, 12, -1.5, 1.5, seed=seed)
+    compiled = get_network(name, dim, **params).kernel_jax()
+    points = random_rational_points(compiled.args, 12, seed=seed, low=-1.5, high=1.5)
     return Check(f"{name}, d={dim}, {params}: |JAX float64 − sympy (30 digits)| at 12 rational points",
-                 max_deviation(spec.kernel_jax(), points), JAX_TOLERANCE)
+                 compiled_deviation(compiled, points), JAX_TOLERANCE)
 
 
 def _pairs(dim: int, n: int, scale: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -387,7 +388,7 @@ def relu() -> Outcome:
     import jax
     import jax.numpy as jnp
 
-    from flowtheory.bridge import random_rational_points, to_jax
+    from flowtheory.bridge import to_jax
 
     checks = []
     for sigma_w, sigma_b, d in RELU_CASES:
@@ -408,7 +409,7 @@ def relu() -> Outcome:
             worst = 0.0
             for eps in NEAR_DIAGONAL:
                 point = [sp.Float(v, 40) for v in (*X[0], *(X[0] * (1 + eps)))]
-                exact = float(spec.kernel.xreplace(dict(zip(spec.x + spec.xp, point))).evalf(30))
+                exact = evaluate(spec.kernel, dict(zip(spec.x + spec.xp, point))).real
                 worst = max(worst, abs(float(fn(*map(float, point))) - exact) / abs(exact))
             checks.append(Check(f"NTK at x' = (1+ε)x, ε ∈ {NEAR_DIAGONAL}, d={d}: max rel. error vs 30-digit sympy", worst, 1e-14))
 
@@ -418,11 +419,9 @@ def relu() -> Outcome:
     (angle,) = ntk.atoms(sp.atan2)
     x, xp = input_symbols(d)
     gap = angle - sp.acos(k12 / sp.sqrt(k11 * k22))
-    worst = 0.0
-    for point in random_rational_points(2 * d + 2, 8, 0.1, 2.0, seed=7):
-        values = dict(zip(x + xp, [p - 1 for p in point[: 2 * d]]))
-        values.update({SIGMA_W: point[-2], SIGMA_B: point[-1]})
-        worst = max(worst, abs(float(gap.xreplace(values).evalf(30))))
+    # inputs in [−0.9, 1], σ_w and σ_b in [0.1, 2] (away from σ = 0)
+    points = random_rational_points((*x, *xp, SIGMA_W, SIGMA_B), 8, seed=7, low=0.1, high=2.0, ranges={s: (-0.9, 1.0) for s in x + xp})
+    worst = max_deviation(gap, 0, points)
     checks.append(Check("|atan2(√det K, K12) − arccos(K12/√(K11K22))| at 8 rational points (30 digits)", worst, 1e-25))
     symbolic = {
         "d=2: NTK = NNGP + σ_w² (π − θ)/(2π) K(x,x') (the NTK recursion with the arc-cosine step moment)": sp.simplify(

@@ -13,7 +13,8 @@ import numpy as np
 import sympy as sp
 
 from flowtheory import ntk
-from flowtheory.bridge import max_deviation, random_rational_points, to_jax
+from flowtheory.bridge import compiled_deviation, to_jax
+from flowtheory.exact import max_deviation, random_rational_points
 from flowtheory.networks import get_network
 from flowtheory.printed import ntk as printed
 from flowtheory.proof import Check, Outcome, proof
@@ -62,16 +63,6 @@ def _integrate_polynomials(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda a: isinstance(a, sp.Integral), exact)
 
 
-def _rational_deviation(a: sp.MatrixBase, b: sp.MatrixBase, symbols, seed: int, n: int = 4) -> float:
-    """max |a − b| at ``n`` random rational points of ``symbols``, evaluated with 30 digits."""
-    worst = 0.0
-    for point in random_rational_points(len(symbols), n, -1.5, 1.5, seed):
-        sub = dict(zip(symbols, point))
-        diff = (sp.Matrix(a) - sp.Matrix(b)).subs(sub).evalf(30)
-        worst = max(worst, max(abs(complex(e)) for e in diff))
-    return worst
-
-
 @proof(
     id="ntk-flows-2.5-2.8",
     title="Gradient descent pushed forward equals the metric-NTK flow (discrete and continuous)",
@@ -118,15 +109,14 @@ def flows_and_kernel_form() -> Outcome:
         "continuous: kernel route == printed (2.8)": all(sp.expand(a - b) == 0 for a, b in zip(merged(kernel_cont), merged(printed_2_8c))),
     }
     syms = (*X, *THETA)
-    for n, point in enumerate(random_rational_points(len(syms), 2, -1.5, 1.5, seed=7)):
-        at = dict(zip(syms, point))
+    for n, at in enumerate(random_rational_points(syms, 2, seed=7, low=-1.5, high=1.5)):
         symbolic[f"continuous: both routes equal after exact integration at rational point {n}"] = _is_zero_matrix(
             sp.Matrix(param_cont).subs(at).applyfunc(_integrate_polynomials) - sp.Matrix(kernel_cont).subs(at).applyfunc(_integrate_polynomials)
         )
     compiled = to_jax(param_route, syms)
     checks = (
-        Check("discrete routes at random rational points (30 digits)", _rational_deviation(param_route, kernel_route, syms, seed=1), 1e-25),
-        Check("compiled flow (JAX float64) vs sympy (30 digits)", max_deviation(compiled, random_rational_points(len(syms), 5, -1.5, 1.5, seed=2)), 1e-9),
+        Check("discrete routes at random rational points (30 digits)", max_deviation(param_route, kernel_route, random_rational_points(syms, 4, seed=1, low=-1.5, high=1.5)), 1e-25),
+        Check("compiled flow (JAX float64) vs sympy (30 digits)", compiled_deviation(compiled, random_rational_points(syms, 5, seed=2, low=-1.5, high=1.5)), 1e-9),
     )
     return Outcome(
         derived=sp.Eq(sp.Symbol(r"\dot g_{ij}(x)"), sp.Symbol(r"-\sum_{x'\in B}\Theta_{ijkl}(x,x')\,\delta l(x')/\delta g_{kl}(x')")),
@@ -168,7 +158,7 @@ def linearised_model() -> Outcome:
         and all(_is_zero_matrix(sp.Matrix(lin.metric - net.metric).diff(t).subs(theta0)) for t in THETA),
     }
     syms = (*X, *THETA)
-    checks = (Check("(2.12) routes at random rational points (30 digits)", _rational_deviation(flow_lin, flow_frozen, syms, seed=3), 1e-25),)
+    checks = (Check("(2.12) routes at random rational points (30 digits)", max_deviation(flow_lin, flow_frozen, random_rational_points(syms, 4, seed=3, low=-1.5, high=1.5)), 1e-25),)
     return Outcome(
         derived=sp.Symbol(r"\Theta^L_{ijkl}(x,x') = \Theta_{ijkl}(x,x')|_{\theta_0}"),
         printed=sp.Symbol(r"\Theta^L_{ijkl}(x,x') = \Theta_{ijkl}(x,x')|_{\theta_0}"),
@@ -219,7 +209,7 @@ def local_flows() -> Outcome:
     om = 1 + X[0] ** 2
     conc = ntk.local_flow(loss.variation(net, X), om)
     syms = (*X, *THETA)
-    checks = (Check("compiled local flow (JAX) vs sympy (30 digits)", max_deviation(to_jax(conc, syms), random_rational_points(len(syms), 4, -1, 1, seed=4)), 1e-9),)
+    checks = (Check("compiled local flow (JAX) vs sympy (30 digits)", compiled_deviation(to_jax(conc, syms), random_rational_points(syms, 4, seed=4)), 1e-9),)
     return Outcome(
         derived=sp.Eq(sp.Symbol(r"\dot g_{ij}(x)"), -omega * sp.Symbol(r"\delta l(x)/\delta g_{ij}(x)")),
         printed=sp.Eq(sp.Symbol(r"\dot g_{ij}(x)"), -omega * sp.Symbol(r"\delta l(x)/\delta g_{ij}(x)")),
@@ -286,10 +276,7 @@ def component_structure() -> Outcome:
         [c[i, j, k, l] * own[(min(i, j), max(i, j))] for i, j, k, l in product(range(2), repeat=4)], (2, 2, 2, 2)
     )
     syms = (*X, *XP, *params)
-    worst = 0.0
-    for point in random_rational_points(len(syms), 3, -1, 1, seed=5):
-        sub = dict(zip(syms, point))
-        worst = max(worst, max(abs(float((t - s).subs(sub).evalf(30))) for t, s in zip(_flat(theta), _flat(structured))))
+    worst = max_deviation(theta, structured, random_rational_points(syms, 3, seed=5))
     checks = (Check("finite-width tanh networks: Θ_ijkl − c_ijkl Θ^{(ij)} at rational points (30 digits)", worst, 1e-25),)
     correction = (
         "(2.21): δ_ik δ_il is a typo for δ_ik δ_jl. (2.20)/(2.23) Θ̄_ijkl = δ_ik δ_jl Θ̄ hold when all d² entries g_ij are "
@@ -349,7 +336,7 @@ def rescaling_trick() -> Outcome:
     lhs = ntk.scalar_ntk(conc_h * conc_phi, x, ps, x, xp)
     rhs = conc_h * conc_h.subs(x[0], xp[0]) * ntk.scalar_ntk(conc_phi, x, ps, x, xp)
     syms = (x[0], xp[0], *ps)
-    checks = (Check("Θ_{hφ} − h h' Θ_φ at rational points (30 digits)", _rational_deviation(sp.Matrix([lhs]), sp.Matrix([rhs]), syms, seed=6), 1e-25),)
+    checks = (Check("Θ_{hφ} − h h' Θ_φ at rational points (30 digits)", max_deviation(lhs, rhs, random_rational_points(syms, 4, seed=6, low=-1.5, high=1.5)), 1e-25),)
     return Outcome(
         derived=sp.Eq(sp.Function(r"\Theta_{\tilde{\phi}}")(*x, *xp), derived),
         printed=pr,

@@ -16,8 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
 
-from flowtheory.bridge import max_deviation, random_rational_points
+from flowtheory.bridge import compiled_deviation
 from flowtheory.errors import InvalidParameterError
+from flowtheory.exact import evaluate, max_deviation, random_rational_points
 from flowtheory.networks import (
     NETWORK_NAMES,
     Normal,
@@ -51,8 +52,9 @@ def _gram(spec, points: np.ndarray) -> np.ndarray:
 @given(name=st.sampled_from(NETWORK_NAMES), dim=DIMS, sigma_w=SIGMAS, sigma_b=SIGMAS, seed=st.integers(0, 10**6))
 def test_jax_kernel_agrees_with_sympy(name, dim, sigma_w, sigma_b, seed):
     spec = get_network(name, dim, **_params(name, sigma_w, sigma_b))
-    points = random_rational_points(2 * dim, 3, -2.0, 2.0, seed=seed)
-    assert max_deviation(spec.kernel_jax(), points) <= BRIDGE_TOLERANCE
+    compiled = spec.kernel_jax()
+    points = random_rational_points(compiled.args, 3, seed=seed, low=-2.0, high=2.0)
+    assert compiled_deviation(compiled, points) <= BRIDGE_TOLERANCE
 
 
 def test_kernel_at_coincident_and_nearly_parallel_inputs_is_accurate():
@@ -61,8 +63,8 @@ def test_kernel_at_coincident_and_nearly_parallel_inputs_is_accurate():
     x = [sp.Rational(3, 7), sp.Rational(-5, 11), sp.Rational(2, 3)]
     for scale in (sp.Integer(1), 1 + sp.Rational(1, 10**9)):
         point = tuple(x) + tuple(scale * v for v in x)
-        exact = float(spec.kernel.xreplace(dict(zip(spec.x + spec.xp, point))).evalf(30))
-        assert abs(max_deviation(spec.kernel_jax(), [point])) <= 1e-15 * abs(exact)
+        exact = evaluate(spec.kernel, dict(zip(spec.x + spec.xp, point))).real
+        assert compiled_deviation(spec.kernel_jax(), [point]) <= 1e-15 * abs(exact)
 
 
 # --- symmetry and positive semi-definiteness --------------------------------------------------------
@@ -74,9 +76,8 @@ def test_kernel_is_symmetric(name, dim):
     spec = get_network(name, dim)
     swapped = spec.kernel.xreplace({**dict(zip(spec.x, spec.xp)), **dict(zip(spec.xp, spec.x))})
     if name == "relu":  # Abs/atan2/sqrt: exact check at rational points with 30 digits
-        for point in random_rational_points(2 * dim + 2, 4, 0.1, 2.0, seed=dim):
-            values = dict(zip(spec.x + spec.xp + (spec.sigma_w, spec.sigma_b), point))
-            assert abs(sp.N((spec.kernel - swapped).xreplace(values), 30)) <= 1e-28
+        points = random_rational_points(spec.x + spec.xp + (spec.sigma_w, spec.sigma_b), 4, seed=dim, low=0.1, high=2.0)
+        assert max_deviation(spec.kernel, swapped, points) <= 1e-28
     else:
         assert sp.simplify(sp.expand(spec.kernel - swapped)) == 0
 

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flowtheory import ntk
-from flowtheory.bridge import max_deviation, random_rational_points, to_jax
+from flowtheory.bridge import compiled_deviation, to_jax
 from flowtheory.errors import InvalidParameterError, NotSymmetricError
+from flowtheory.exact import max_deviation, random_rational_points
 
 
 def _coords(d):
@@ -57,7 +58,7 @@ def losses(draw, d):
 
 
 def _batch(d, n, seed):
-    return random_rational_points(d, n, -1, 1, seed)
+    return [tuple(p.values()) for p in random_rational_points(_coords(d), n, seed)]
 
 
 @settings(max_examples=4)
@@ -71,9 +72,7 @@ def test_gradient_descent_pushed_forward_is_the_metric_ntk_flow_discrete(data):
     kern = ntk.flow_discrete(lambda a, b: ntk.metric_ntk(net, a, b).array, lambda p: loss.variation(net, p), net.coords, batch)
     assert _zero(param - kern)
     syms = (*net.coords, *net.params)
-    for point in random_rational_points(len(syms), 1, -2, 2, seed=11):
-        diff = (param - kern).subs(dict(zip(syms, point))).evalf(30)
-        assert max(abs(complex(v)) for v in diff) <= 1e-25
+    assert max_deviation(param, kern, random_rational_points(syms, 1, seed=11, low=-2, high=2)) <= 1e-25
 
 
 @settings(max_examples=4)
@@ -89,7 +88,7 @@ def test_gradient_descent_pushed_forward_is_the_metric_ntk_flow_continuous(data)
     param = ntk.pushforward_flow(net, ntk.integral_loss(net, loss, xp, density, limits), net.coords)
     kern = ntk.flow_continuous(lambda a, b: ntk.metric_ntk(net, a, b).array, lambda p: loss.variation(net, p), net.coords, xp, density, limits)
     assert sp.expand(ntk.merge_integrals(param[0, 0]) - ntk.merge_integrals(kern[0, 0])).doit() == 0
-    point = dict(zip((x, *net.params), random_rational_points(1 + len(net.params), 1, -1, 1, seed=3)[0]))
+    (point,) = random_rational_points((x, *net.params), 1, seed=3)
     assert sp.expand(param[0, 0].subs(point).doit() - kern[0, 0].subs(point).doit()) == 0
 
 
@@ -132,7 +131,7 @@ def test_metric_ntk_index_symmetries(data):
 def test_linearised_model_ntk_is_the_frozen_ntk(data, seed):
     """(2.10)–(2.11): Θ^L = Θ|θ0, independent of θ; g^L = g and ∂g^L/∂θ = ∂g/∂θ at θ0."""
     net = data.draw(networks())
-    theta0 = dict(zip(net.params, random_rational_points(len(net.params), 1, -1, 1, seed)[0]))
+    (theta0,) = random_rational_points(net.params, 1, seed)
     lin = ntk.linearize(net, theta0)
     x, xp = net.coords, ntk.primed(net.coords)
     a = ntk.metric_ntk(lin, x, xp).array
@@ -240,7 +239,7 @@ def test_compiled_flow_matches_sympy_at_30_digits():
     batch = _batch(2, 2, seed=5)
     flow = ntk.flow_discrete(lambda a, b: ntk.metric_ntk(net, a, b).array, lambda p: loss.variation(net, p), x, batch)
     compiled = to_jax(flow, (*x, *t))
-    assert max_deviation(compiled, random_rational_points(5, 4, -0.8, 0.8, seed=9)) <= 1e-10
+    assert compiled_deviation(compiled, random_rational_points(compiled.args, 4, seed=9, low=-0.8, high=0.8)) <= 1e-10
 
 
 def test_bad_input_raises_named_errors():

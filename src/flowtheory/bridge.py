@@ -6,8 +6,9 @@ argument order*, so a caller never has to guess which symbol goes where.  The re
 per-point function: jit it, and batch it with ``jax.vmap`` (a lambdified matrix with constant
 entries does not broadcast on its own, so batching is never left to broadcasting).
 
-:func:`max_deviation` is the second route of every bridged quantity: it evaluates the sympy
-expression at the given points with 30 significant digits and returns the largest absolute
+:func:`compiled_deviation` is the second route of every bridged quantity: it evaluates the sympy
+expression at exact points with 30 significant digits (:func:`flowtheory.exact.evaluate`; the
+points come from :func:`flowtheory.exact.random_rational_points`) and returns the largest absolute
 deviation of the compiled function from it.
 
 JAX is imported lazily, so ``import flowtheory`` stays free of it.
@@ -16,9 +17,11 @@ JAX is imported lazily, so ``import flowtheory`` stays free of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import sympy as sp
+
+from flowtheory.exact import DIGITS, evaluate
 
 
 @dataclass(frozen=True)
@@ -73,27 +76,19 @@ def to_jax(expr: sp.Basic, args: Sequence[sp.Symbol]) -> JaxFunction:
     return JaxFunction(expr=expr, args=args, fn=fn, shape=shape)
 
 
-def max_deviation(compiled: JaxFunction, points: Sequence[Sequence[sp.Rational]], digits: int = 30) -> float:
-    """Largest absolute deviation between ``compiled`` in float64 and sympy at ``digits`` digits.
+def compiled_deviation(compiled: JaxFunction, points: Sequence[Mapping[sp.Symbol, sp.Expr] | Sequence[sp.Expr]], digits: int = DIGITS) -> float:
+    """Largest absolute deviation of ``compiled`` in float64 from its expression at ``digits`` digits.
 
-    ``points`` is a sequence of tuples of exact (rational) values, one value per argument.
+    ``points`` are exact (rational) points: mappings ``{symbol: value}`` such as
+    :func:`flowtheory.exact.random_rational_points` draws, or tuples with one value per argument in
+    the order of ``compiled.args``.  The exact side is :func:`flowtheory.exact.evaluate`.
     """
     import numpy as np
 
     worst = 0.0
     for point in points:
-        subs = dict(zip(compiled.args, point))
-        exact = compiled.expr.subs(subs).evalf(digits)
-        exact = np.array(sp.Matrix(exact).tolist() if compiled.shape else exact, dtype=complex)
-        value = np.asarray(compiled.fn(*[float(v) for v in point]), dtype=complex)
+        values = [point[s] for s in compiled.args] if isinstance(point, Mapping) else list(point)
+        exact = evaluate(compiled.expr, dict(zip(compiled.args, values)), digits)
+        value = np.asarray(compiled.fn(*[float(v) for v in values]), dtype=complex)
         worst = max(worst, float(np.max(np.abs(value - exact))))
     return worst
-
-
-def random_rational_points(n_args: int, n_points: int, low: float, high: float, seed: int) -> list[tuple[sp.Rational, ...]]:
-    """``n_points`` tuples of exact rationals (denominator 1000) drawn uniformly from [low, high]."""
-    import random
-
-    rng = random.Random(seed)
-    lo, hi = int(round(low * 1000)), int(round(high * 1000))
-    return [tuple(sp.Rational(rng.randint(lo, hi), 1000) for _ in range(n_args)) for _ in range(n_points)]

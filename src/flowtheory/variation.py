@@ -59,6 +59,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from flowtheory.errors import InvalidParameterError, UnsupportedOrderError
+from flowtheory.exact import random_rational_points
 
 __all__ = [
     "DEFAULT_MAX_ORDER",
@@ -69,7 +70,6 @@ __all__ = [
     "first_variation_integrand",
     "fixed_measure_metric_variation",
     "is_null_lagrangian",
-    "max_abs_at_points",
     "metric_field_names",
     "metric_variation",
     "random_jet_points",
@@ -211,7 +211,7 @@ def canonical_zero(expr) -> bool:
     brought over one denominator, and the expanded numerator is reduced modulo
     :math:`r_A^2 = A`; the expression vanishes when the reduced numerator expands to zero
     (exponentials such as :math:`e^{-\\phi}` stay generators).  Exact; cost grows quickly with size,
-    so large identities are also checked at random rational points (:func:`max_abs_at_points`).
+    so large identities are also checked at random rational points (:func:`flowtheory.exact.max_deviation`).
     """
     if isinstance(expr, sp.MatrixBase):
         return all(canonical_zero(e) for e in expr)
@@ -234,28 +234,6 @@ def canonical_zero(expr) -> bool:
     return num == 0
 
 
-def max_abs_at_points(expr, points: Sequence[Mapping[sp.Symbol, sp.Rational]], digits: int = 30) -> float:
-    """Largest absolute value of ``expr`` (scalar or Matrix) at exact points, evaluated with ``digits`` digits.
-
-    The rational point values are passed exactly to an mpmath translation of ``expr`` working at
-    ``digits`` significant digits; a symbol left without a value is an error.
-    """
-    import mpmath
-
-    exprs = list(expr) if isinstance(expr, sp.MatrixBase) else [sp.sympify(expr)]
-    symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
-    worst = 0.0
-    with mpmath.workdps(digits):
-        fn = sp.lambdify(symbols, exprs, "mpmath")
-        for point in points:
-            missing = [s for s in symbols if s not in point]
-            if missing:
-                raise InvalidParameterError(f"point leaves free symbols {sorted(map(str, missing))}")
-            values = fn(*[mpmath.mpf(point[s].p) / point[s].q if isinstance(point[s], sp.Rational) else mpmath.mpmathify(point[s]) for s in symbols])
-            worst = max([worst] + [float(abs(v)) for v in values])
-    return worst
-
-
 def random_jet_points(
     expr,
     jet: JetSpace,
@@ -272,12 +250,10 @@ def random_jet_points(
     off-diagonal ones in [-0.2, 0.2] (so the metric is positive definite for ``n <= 5``), every other
     jet variable and coordinate in [-1, 1], ``extra`` symbols in [1/2, 3/2]; ``ranges`` overrides
     the interval of given symbols (e.g. second derivatives of a Kähler potential in [-1/2, 1/2] so
-    that :math:`\\det(\\delta + \\partial\\bar\\partial\\varphi) > 0`).  Fixed ``seed``.
+    that :math:`\\det(\\delta + \\partial\\bar\\partial\\varphi) > 0`).  Drawn by
+    :func:`flowtheory.exact.random_rational_points` with a fixed ``seed``.
     """
     ranges = dict(ranges or {})
-    import random
-
-    rng = random.Random(seed)
     exprs = list(expr) if isinstance(expr, sp.MatrixBase) else [sp.sympify(expr)]
     symbols = set()
     for e in exprs:
@@ -286,28 +262,20 @@ def random_jet_points(
     diag = {f"{metric_prefix}_{i}{i}" for i in range(jet.dim)} if metric_prefix else set()
     offd = set(metric_field_names(jet.dim, metric_prefix)) - diag if metric_prefix else set()
 
-    def draw(lo, hi):
-        return sp.Rational(rng.randint(int(lo * 1000), int(hi * 1000)), 1000)
+    def interval(s):
+        name, orders = jet.decode(s)
+        if s in ranges:
+            return ranges[s]
+        if sum(orders) == 0 and name in diag:
+            return (1, 2)
+        if sum(orders) == 0 and name in offd:
+            return (-0.2, 0.2)
+        return (-1, 1)
 
-    points = []
-    for _ in range(n_points):
-        point = {}
-        for s in symbols:
-            name, orders = jet.decode(s)
-            if s in ranges:
-                point[s] = draw(*ranges[s])
-            elif sum(orders) == 0 and name in diag:
-                point[s] = draw(1, 2)
-            elif sum(orders) == 0 and name in offd:
-                point[s] = draw(-0.2, 0.2)
-            else:
-                point[s] = draw(-1, 1)
-        for c in jet.coords:
-            point[c] = draw(-1, 1)
-        for s in extra:
-            point[s] = draw(*ranges.get(s, (0.5, 1.5)))
-        points.append(point)
-    return points
+    intervals = {s: interval(s) for s in symbols}
+    intervals.update({c: (-1, 1) for c in jet.coords})
+    intervals.update({s: ranges.get(s, (0.5, 1.5)) for s in extra})
+    return random_rational_points([*symbols, *jet.coords, *extra], n_points, seed, ranges=intervals)
 
 
 def _check_order(density: sp.Expr, jet: JetSpace, max_order: int) -> None:
