@@ -22,7 +22,7 @@ from flowtheory.variation import (
     metric_variation,
     random_jet_points,
 )
-from flowtheory_proofs._functionals_support import concrete, torus_integral
+from flowtheory_proofs.functionals_support import concrete, torus_integral
 
 TOL_EXACT = 1e-20  # 30-digit evaluation of an exact identity
 TOL_QUAD = 1e-9  # trapezoidal rule on 32² points for trigonometric data (exponential convergence)

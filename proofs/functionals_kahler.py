@@ -17,7 +17,7 @@ from flowtheory.exact import evaluate, max_deviation
 from flowtheory.printed import flows as printed
 from flowtheory.proof import Check, Outcome, proof
 from flowtheory.variation import euler_operator, is_null_lagrangian, random_jet_points
-from flowtheory_proofs._functionals_support import torus_integral, wirtinger_real
+from flowtheory_proofs.functionals_support import torus_integral, wirtinger_real
 
 TOL_EXACT = 1e-20
 TOL_QUAD = 1e-9

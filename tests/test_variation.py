@@ -21,7 +21,7 @@ from flowtheory.variation import (
     random_jet_points,
     symmetric_metric,
 )
-from flowtheory_proofs._functionals_support import concrete, torus_integral
+from flowtheory_proofs.functionals_support import concrete, torus_integral
 
 X, Y = sp.symbols("x y")
 TOL = 1e-20  # exact identities evaluated with 30 digits
