@@ -7,6 +7,7 @@ import sympy as sp
 
 from flowtheory import functionals, kahler
 from flowtheory.bridge import compiled_deviation
+from flowtheory.caching import clear_caches
 from flowtheory.errors import InvalidParameterError, NonConvexError, NotPositiveDefiniteError, NotSymmetricError
 from flowtheory.exact import evaluate, max_deviation
 from flowtheory.spec import PRESET_NAMES, FlowSpec, GaussianKernel
@@ -153,6 +154,24 @@ def test_replaced_loss_scale_gives_its_own_flow():
     for name, rate in base.flow().items():
         assert sp.simplify(scaled.flow()[name] - 5 * rate) == 0
     assert scaled != base and hash(scaled) != hash(base)
+
+
+def test_replaced_loss_scale_flow_equals_a_fresh_build():
+    base = functionals.volume(2)
+    base.flow()  # the unscaled flow is cached first: the scaled one must not be served from it
+    scaled = dataclasses.replace(base, loss_scale=5)
+    served = scaled.flow()
+    assert served != base.flow()
+    clear_caches()
+    fresh = functionals.Functional(**{**vars(functionals.volume(2)), "loss_scale": sp.Integer(5)}).flow()
+    assert served == fresh
+
+
+def test_kahler_settings_are_values():
+    a, b = functionals.kahler_setting(1), functionals.kahler_setting(1)
+    assert a == b and hash(a) == hash(b)
+    assert functionals.kahler_setting(1, w=2) != a
+    assert functionals.mabuchi(1, setting=a) == functionals.mabuchi(1, setting=b)
 
 
 def test_replaced_slaved_field_and_metric_are_part_of_the_value():
