@@ -1,4 +1,4 @@
-"""flowtheory.exact: random rational points, 30-digit values and deviations; flowtheory.caching."""
+"""flowtheory.exact: random rational points, 30-digit values and deviations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from flowtheory.caching import cached_by_value, clear_caches
 from flowtheory.errors import InvalidParameterError, NonFiniteError
 from flowtheory.exact import evaluate, max_deviation, random_rational_points
 
@@ -65,20 +64,3 @@ def test_missing_values_and_singular_points_are_named_errors():
     with pytest.raises(NonFiniteError):
         evaluate(sp.Matrix([[1, sp.zoo]]), {})
 
-
-def test_cached_by_value_shares_results_of_equal_values_only():
-    calls = []
-
-    @cached_by_value()
-    def trace(m):
-        calls.append(m)
-        return m.trace()
-
-    a, b = sp.ImmutableMatrix([[x, 0], [0, 1]]), sp.ImmutableMatrix([[x, 0], [0, 1]])
-    assert trace(a) == trace(b) == x + 1 and len(calls) == 1
-    assert trace(sp.ImmutableMatrix([[x, 0], [0, 2]])) == x + 2 and len(calls) == 2
-    with pytest.raises(TypeError):  # a mutable matrix is not a value
-        trace(sp.Matrix([[x]]))
-    clear_caches()
-    trace(a)
-    assert len(calls) == 3
