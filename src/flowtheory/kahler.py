@@ -37,7 +37,8 @@ are 2 (:data:`RIEMANNIAN_FACTOR`).  The tests and ``proofs/geometry.py`` derive 
 computing both sides with :mod:`flowtheory.riemann` on :func:`to_real` metrics.
 
 As in :mod:`flowtheory.riemann`, nothing is simplified on the caller's behalf; functions take
-``simplify=`` (``False``, ``True`` or a callable).
+``simplify=`` (``False``, ``True`` or a callable), and the inverse metric and the Ricci form are
+cached by the value of the metric (:func:`flowtheory.caching.cached_by_value`).
 """
 
 from __future__ import annotations
