@@ -13,7 +13,6 @@ the Riemannian one with flowtheory.riemann on the real metric of to_real.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import sympy as sp
 from hypothesis import given, settings
