@@ -47,3 +47,35 @@ class NotKahlerError(FlowtheoryError):
 
 class ProofGraphError(FlowtheoryError):
     """The proofs' dependency graph is broken: a duplicate id, a dependency that names no proof, or a cycle."""
+
+
+class EmptyInputError(InvalidParameterError):
+    """An input that must hold at least one item (a point set, a list of sizes, weights) is empty."""
+
+
+class DegenerateInputError(InvalidParameterError):
+    """An input with no information for the asked quantity: a zero metric, equal sample sizes in a
+    slope fit, weights that sum to zero."""
+
+
+class InvalidFileError(FlowtheoryError):
+    """A file (point set, checkpoint, resume record) that is unreadable, of another format, or whose
+    content fails validation; the message names the file and the field."""
+
+    def __init__(self, path, message: str, field: str | None = None):
+        self.path = str(path)
+        self.field = field
+        where = f"{self.path}" + (f": field {field!r}" if field else "")
+        super().__init__(f"{where}: {message}")
+
+
+class OutputExistsError(FlowtheoryError):
+    """An output path that already holds results: refused unless the user asks to overwrite or resume."""
+
+
+class ResourceLimitError(FlowtheoryError):
+    """A request whose size exceeds a stated bound (steps, dimension, points, memory)."""
+
+
+class SymbolicLimitError(ResourceLimitError):
+    """Symbolic work that would blow up: an expression too large, an exponent too high, a time limit."""
