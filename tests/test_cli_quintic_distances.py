@@ -10,6 +10,8 @@ from flowtheory.cli import main
 from numerics.cy.distance import nearest_neighbour_statistics
 from numerics.cy.hypersurface import fermat_quintic
 from numerics.cy.sampling import sample_points
+from numerics.io.records import read_record, write_record
+from flowtheory.cli.quintic_distances import DISTANCES_FORMAT
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -38,17 +40,34 @@ def test_distances_reports_statistics_of_the_recorded_sample_and_a_fit(tmp_path,
     assert json.loads((tmp_path / "quintic_distances.json").read_text())["samples"] == rows
 
 
-def test_distances_resumes_from_its_json(tmp_path, capsys):
-    run_json(capsys, ["quintic", "distances", "--n", "100", "--seed", "5", "--out", str(tmp_path), "--json"])
+def test_distances_resumes_from_its_record_and_refuses_edits_and_mixing(tmp_path, capsys):
+    argv = ["quintic", "distances", "--seed", "5", "--out", str(tmp_path), "--json"]
+    run_json(capsys, [*argv, "--n", "100"])
     path = tmp_path / "quintic_distances.json"
-    stored = json.loads(path.read_text())
-    stored["samples"][0]["mean"] = 0.123456  # a value only the stored file can supply
-    path.write_text(json.dumps(stored))
-    out = run_json(capsys, ["quintic", "distances", "--n", "100,120", "--seed", "5", "--out", str(tmp_path), "--json"])
-    assert out["samples"][0]["mean"] == 0.123456
+    stored = read_record(path, DISTANCES_FORMAT)
+    # a rerun into the same folder neither mixes nor replaces the earlier run without being asked
+    assert main([*argv, "--n", "100,120"]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    # a hand-edited row breaks the digest: refused, naming the file and the field
+    edited = json.loads(path.read_text())
+    edited["samples"][0]["mean"] = 0.345678
+    path.write_text(json.dumps(edited))
+    assert main([*argv, "--n", "100,120", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "'digest'" in err
+    # a valid record is reused: a value only the stored file can supply survives the resume
+    stored["samples"][0]["mean"] = 0.345678
+    write_record(path, DISTANCES_FORMAT, {k: v for k, v in stored.items() if k not in ("format", "digest")})
+    assert main([*argv, "--n", "100,120", "--resume"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["samples"][0]["mean"] == 0.345678 and out["resumed_from"]["samples_reused"] == 1
     assert out["fit"] is None  # two values: no fit with a standard error
-    other = run_json(capsys, ["quintic", "distances", "--n", "100", "--seed", "6", "--out", str(tmp_path), "--json"])
-    assert other["samples"][0]["mean"] != 0.123456  # another seed recomputes
+    assert captured.err.startswith(f"flowtheory: resumed from {path}: 1 sample(s) reused")
+    # another seed does not resume this run; --overwrite starts afresh
+    assert main([*argv[:2], "--seed", "6", *argv[4:], "--n", "100", "--resume"]) == 2
+    other = run_json(capsys, [*argv[:2], "--seed", "6", *argv[4:], "--n", "100", "--overwrite"])
+    assert other["samples"][0]["mean"] != 0.345678 and other["resumed_from"] is None
 
 
 def test_cluster_reports_silhouettes_and_writes_heatmaps(tmp_path, capsys):

@@ -123,10 +123,10 @@ def _plot(path: Path, ts, energy, spread, title: str, energy_label: str) -> None
     b.set_title("curvature spread")
     fig.suptitle(title)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
+    from numerics.io.provenance import save_figure_atomic
+
+    save_figure_atomic(path, fig, dpi=100)
     plt.close(fig)
-    tmp.replace(path)
 
 
 def _run(args) -> int:

@@ -8,7 +8,9 @@
     at >= 2 distinct ``N``, and compares with the dimension argument ``b = -1/6``, its Poisson
     prefactor ``Gamma(7/6) 5^(1/6)`` and the printed ``.968 N^-.184``.  Writes
     ``DIR/quintic_distances.json`` (atomically, after every ``N``: an interrupted run resumes from
-    it when rerun with the same seed) and ``DIR/quintic_distances.png``.  Sample ``(N, r)`` is drawn
+    it with ``--resume``; its schema ``flowtheory.quintic.distances/1`` carries a content digest and
+every reused row is checked) and ``DIR/quintic_distances.png``.  A folder that holds an earlier
+run is refused unless ``--resume`` (same seed and parameters) or ``--overwrite``.  Sample ``(N, r)`` is drawn
     with the key ``fold_in(fold_in(PRNGKey(seed), N), r)``, so adding sizes or repeats never changes
     the samples already drawn.
 
@@ -26,7 +28,18 @@ import argparse
 import math
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, emit, positive_int
+from flowtheory.cli.output import CliError, bounded_int, emit, prepare_output_folder, seed
+
+DISTANCES_FORMAT = "flowtheory.quintic.distances/1"
+CLUSTER_FORMAT = "flowtheory.quintic.cluster/1"
+DISTANCES_FILES = ("quintic_distances.json", "quintic_distances.png")
+CLUSTER_FILES = ("quintic_cluster.json", "quintic_cluster.png")
+
+#: Bounds said in ``--help``: nearest-neighbour scans cost O(N^2) and clustering O(N^2) memory.
+N_MAX = 200_000
+CLUSTER_N_MAX = 50_000
+REPEATS_MAX = 100
+BLOCK_MAX = 65_536
 
 #: Point counts above which full (unbatched) clustering is skipped (its N x N matrix and
 #: average-linkage run are O(N^2) memory) and above which heat maps show a random subsample.
@@ -39,32 +52,41 @@ PAPER_SILHOUETTES = {"batched": 0.016, "full": -0.011, "birch_euclidean": -0.032
 
 
 def _n_list(text: str) -> list[int]:
-    """argparse type: comma-separated integers >= 2 (a nearest neighbour needs another point)."""
+    """argparse type: at most 50 distinct comma-separated integers in [2, N_MAX] (a nearest
+    neighbour needs another point)."""
+    if len(text) > 1000:
+        raise argparse.ArgumentTypeError(f"expected at most 50 comma-separated sizes, got {len(text)} characters")
     try:
         values = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not values or any(v < 2 for v in values):
-        raise argparse.ArgumentTypeError(f"every N must be an integer >= 2, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text[:60]!r}") from None
+    if not values or any(not 2 <= v <= N_MAX for v in values):
+        raise argparse.ArgumentTypeError(f"every N must be an integer in [2, {N_MAX}], got {text[:60]!r}")
+    if len(values) > 50 or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"expected at most 50 distinct sizes, got {text[:60]!r}")
     return values
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("distances", help="nearest-neighbour FS distances vs N and the fit (3.7) (figure 3 right)")
-    p.add_argument("--n", type=_n_list, required=True, metavar="N1,N2,...", help="sample sizes")
-    p.add_argument("--repeats", type=positive_int, default=1, help="independent samples per N (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the jax.random key (default 0)")
-    p.add_argument("--block", type=positive_int, default=128, help="rows per block of the distance scan (default 128)")
+    p.add_argument("--n", type=_n_list, required=True, metavar="N1,N2,...", help=f"distinct sample sizes, each 2 to {N_MAX}")
+    p.add_argument("--repeats", type=bounded_int(1, REPEATS_MAX), default=1, help=f"independent samples per N (1 to {REPEATS_MAX}, default 1)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the jax.random key (0 to 2**32-1, default 0)")
+    p.add_argument("--block", type=bounded_int(1, BLOCK_MAX), default=128, help=f"rows per block of the distance scan (1 to {BLOCK_MAX}, default 128)")
     p.add_argument("--out", type=Path, default=Path("quintic_distances_out"), help="output folder")
+    runs = p.add_mutually_exclusive_group()
+    runs.add_argument("--resume", action="store_true", help="reuse the samples of the earlier run in --out (same seed and parameters)")
+    runs.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=run_distances)
 
     c = sub.add_parser("cluster", help="batched FS clustering (3.3) and silhouette scores (figure 2)")
-    c.add_argument("--n", type=positive_int, required=True, metavar="N", help="number of points")
-    c.add_argument("--batches", type=positive_int, required=True, metavar="B", help="number of mini batches")
-    c.add_argument("--clusters", type=positive_int, required=True, metavar="C", help="number of clusters (>= 2)")
-    c.add_argument("--seed", type=int, default=0, help="seed of the jax.random key (default 0)")
+    c.add_argument("--n", type=bounded_int(2, CLUSTER_N_MAX), required=True, metavar="N", help=f"number of points (2 to {CLUSTER_N_MAX})")
+    c.add_argument("--batches", type=bounded_int(1, CLUSTER_N_MAX), required=True, metavar="B", help="number of mini batches (1 to N)")
+    c.add_argument("--clusters", type=bounded_int(2, CLUSTER_N_MAX), required=True, metavar="C", help="number of clusters (2 to N // B)")
+    c.add_argument("--seed", type=seed, default=0, help="seed of the jax.random key (0 to 2**32-1, default 0)")
     c.add_argument("--out", type=Path, default=Path("quintic_cluster_out"), help="output folder")
+    c.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
     c.add_argument("--json", action="store_true", help="print one JSON document")
     c.set_defaults(handler=run_cluster)
 
@@ -73,7 +95,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_distances(args: argparse.Namespace) -> int:
-    import json
     import resource
 
     import jax
@@ -83,17 +104,18 @@ def run_distances(args: argparse.Namespace) -> int:
     from numerics.cy.hypersurface import fermat_quintic
     from numerics.cy.sampling import sample_points
     from numerics.stats import fit_loglog_slope
-    from numerics.io.provenance import run_record, write_json_atomic
+    from numerics.io.provenance import run_record
+    from numerics.io.records import write_record
 
     surface = fermat_quintic()
     real_dim, volume = 2 * surface.dim, surface.degree * math.pi**surface.dim / math.factorial(surface.dim)
     params = {"n": args.n, "repeats": args.repeats, "block": args.block, "surface": surface.name, "threshold": default_threshold()}
     json_path = args.out / "quintic_distances.json"
-    done: dict[tuple[int, int], dict] = {}
-    if json_path.exists():
-        previous = json.loads(json_path.read_text())
-        if previous.get("run_record", {}).get("seed") == args.seed:
-            done = {(row["n"], row["repeat"]): row for row in previous.get("samples", [])}
+    mode = prepare_output_folder(args.out, DISTANCES_FILES, overwrite=args.overwrite, resume=args.resume)
+    done = _resumable_samples(json_path, args.seed, params) if mode == "resume" else {}
+    reused = len(done)
+    if mode == "resume":
+        _say(f"resumed from {json_path}: {reused} sample(s) reused")
     key = jax.random.PRNGKey(args.seed)
     rows = []
     for n in args.n:
@@ -103,7 +125,7 @@ def run_distances(args: argparse.Namespace) -> int:
                 stats = nearest_neighbour_statistics(sample.points, block=args.block, progress=not args.json)
                 done[(n, r)] = {"n": n, "repeat": r, "min": stats.min, "mean": stats.mean, "mean_se": stats.mean_se, "max": stats.max}
             rows.append(done[(n, r)])
-            write_json_atomic(json_path, {"samples": rows, "run_record": run_record(args.seed, params)})
+            write_record(json_path, DISTANCES_FORMAT, {"samples": rows, "run_record": run_record(args.seed, params)})
     ns = np.array([row["n"] for row in rows], dtype=float)
     means = np.array([row["mean"] for row in rows])
     fit = None
@@ -119,12 +141,68 @@ def run_distances(args: argparse.Namespace) -> int:
         "poisson_prefactor": float(poisson_mean_nn_distance(1, real_dim, volume)),
         "paper_fit": PAPER_FIT,
         "figure": str(args.out / "quintic_distances.png"),
+        "resumed_from": {"file": str(json_path), "samples_reused": reused} if mode == "resume" else None,
         "run_record": run_record(args.seed, params),
     }
-    write_json_atomic(json_path, result)
+    write_record(json_path, DISTANCES_FORMAT, result)
     _plot_distances(result, args.out / "quintic_distances.png")
     emit(args.json, result, _render_distances)
     return 0
+
+
+def _say(message: str) -> None:
+    """A status line on stderr (stdout holds only the result)."""
+    import sys
+
+    print(f"flowtheory: {message}", file=sys.stderr)
+
+
+def _resumable_samples(json_path: Path, seed_value: int, params: dict) -> dict[tuple[int, int], dict]:
+    """The samples of the earlier run in ``json_path``, checked (schema, digest, every row) and
+    refused when its seed or its parameters (block, threshold, surface) differ from this run's."""
+    from numerics.io.records import field_error, read_record
+
+    if not json_path.exists():
+        raise CliError(f"--resume: no earlier run at {json_path}")
+    record = read_record(json_path, DISTANCES_FORMAT, _validate_distances)
+    earlier = record["run_record"]
+    if earlier.get("seed") != seed_value:
+        raise CliError(f"--resume: {json_path} was made with --seed {earlier.get('seed')}, not {seed_value}; use that seed or --overwrite")
+    for name in ("block", "threshold", "surface"):
+        if earlier["parameters"].get(name) != params[name]:
+            raise CliError(f"--resume: {json_path} was made with {name} = {earlier['parameters'].get(name)!r}, not {params[name]!r}; use --overwrite")
+    done = {}
+    for i, row in enumerate(record["samples"]):
+        key = (row["n"], row["repeat"])
+        if key in done:
+            raise field_error(json_path, f"samples[{i}]", f"repeats sample (n = {key[0]}, repeat = {key[1]})")
+        done[key] = row
+    return done
+
+
+def _validate_distances(path: Path, record: dict) -> None:
+    """Every row a nearest-neighbour summary: integers n >= 2, repeat >= 0, and finite
+    0 <= min <= mean <= max <= pi/2 (FS distances lie in [0, pi/2]) with mean_se >= 0."""
+    from numerics.io.records import field_error
+
+    if not isinstance(record.get("run_record"), dict) or not isinstance(record["run_record"].get("parameters"), dict):
+        raise field_error(path, "run_record", "missing or not an object")
+    samples = record.get("samples")
+    if not isinstance(samples, list):
+        raise field_error(path, "samples", "missing or not a list")
+    for i, row in enumerate(samples):
+        where = f"samples[{i}]"
+        if not isinstance(row, dict):
+            raise field_error(path, where, "not an object")
+        for name, low in (("n", 2), ("repeat", 0)):
+            if not (type(row.get(name)) is int and low <= row[name]):
+                raise field_error(path, f"{where}.{name}", f"expected an integer >= {low}, got {row.get(name)!r}")
+        values = [row.get(k) for k in ("min", "mean", "max", "mean_se")]
+        if not all(type(v) in (int, float) and math.isfinite(v) for v in values):
+            raise field_error(path, where, f"min, mean, max and mean_se must be finite numbers, got {values}")
+        lo, mean, hi, se = values
+        if not (0 <= lo <= mean <= hi <= math.pi / 2 and se >= 0):
+            raise field_error(path, where, f"needs 0 <= min <= mean <= max <= pi/2 and mean_se >= 0, got {values}")
 
 
 def _plot_distances(result: dict, path: Path) -> None:
@@ -133,6 +211,8 @@ def _plot_distances(result: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+
+    from numerics.io.provenance import save_figure_atomic
 
     rows = result["samples"]
     n = np.array([r["n"] for r in rows], dtype=float)
@@ -149,8 +229,7 @@ def _plot_distances(result: dict, path: Path) -> None:
     ax.set_ylabel("FS geodesic distance to nearest neighbour")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    save_figure_atomic(path, fig, dpi=120)
     plt.close(fig)
 
 
@@ -201,10 +280,12 @@ def run_cluster(args: argparse.Namespace) -> int:
     from numerics.cy.hypersurface import fermat_quintic
     from numerics.cy.sampling import sample_points
     from numerics.io.progress import progress_bar
-    from numerics.io.provenance import run_record, write_json_atomic
+    from numerics.io.provenance import run_record
+    from numerics.io.records import write_record
 
     surface = fermat_quintic()
     params = {"n": args.n, "batches": args.batches, "clusters": args.clusters, "surface": surface.name}
+    prepare_output_folder(args.out, CLUSTER_FILES, overwrite=args.overwrite)
     points = sample_points(surface, args.n, jax.random.PRNGKey(args.seed), progress=not args.json).points
     batched = batched_agglomerative_clustering(points, n_batches=args.batches, n_clusters=args.clusters, progress=not args.json)
     labels = {"batched": batched.labels}
@@ -229,7 +310,7 @@ def run_cluster(args: argparse.Namespace) -> int:
         "run_record": run_record(args.seed, params),
     }
     _plot_heatmaps(points, labels, args.out / "quintic_cluster.png", args.seed)
-    write_json_atomic(args.out / "quintic_cluster.json", result)
+    write_record(args.out / "quintic_cluster.json", CLUSTER_FORMAT, result)
     emit(args.json, result, _render_cluster)
     return 0
 
@@ -244,6 +325,7 @@ def _plot_heatmaps(points, labels: dict, path: Path, seed: int) -> None:
 
     from numerics.cy.cluster import cluster_order
     from numerics.cy.distance import fs_distance_matrix
+    from numerics.io.provenance import save_figure_atomic
 
     idx = np.arange(points.shape[0])
     if idx.size > HEATMAP_MAX:
@@ -258,8 +340,7 @@ def _plot_heatmaps(points, labels: dict, path: Path, seed: int) -> None:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="FS distance")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_figure_atomic(path, fig, dpi=110)
     plt.close(fig)
 
 

@@ -49,11 +49,27 @@ def run_record(seed: int | None, parameters: Mapping[str, Any]) -> dict[str, Any
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic(path: Path, write) -> Path:
+    """Write through ``write(fh)`` into a temporary ``.NAME.*.tmp`` next to ``path``, then rename.
+
+    The result gets the mode any other tool's output would (``0o666`` less the umask), not the
+    temporary's ``0600``; on any failure or interruption the temporary is removed and the old file,
+    if any, is untouched.  An unwritable place raises :class:`OSError` naming ``path``.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write here ({exc.strerror})", str(path)) from None
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             write(fh)
         os.replace(tmp, path)
@@ -73,3 +89,10 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
 def save_npz_atomic(path: str | os.PathLike, **arrays: Any) -> Path:
     """``numpy.savez_compressed`` to ``path`` atomically (``path`` should end in ``.npz``)."""
     return _atomic(Path(path), lambda fh: np.savez_compressed(fh, **arrays))
+
+
+def save_figure_atomic(path: str | os.PathLike, figure, **savefig_kwargs: Any) -> Path:
+    """``figure.savefig`` to ``path`` atomically (the format follows the suffix: ``.png``, ``.pdf``, ``.svg``)."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".") or "png"
+    return _atomic(path, lambda fh: figure.savefig(fh, format=fmt, **savefig_kwargs))
