@@ -195,5 +195,7 @@ def test_point_files_round_trip_and_are_validated(tmp_path, key):
     np.savez(bad, **arrays)
     with pytest.raises(OffManifoldError):
         load_points(bad)
-    with pytest.raises(InvalidParameterError):
+    from flowtheory.errors import InvalidFileError
+
+    with pytest.raises(InvalidFileError, match="missing.npz"):
         load_points(tmp_path / "missing.npz")

@@ -16,35 +16,53 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from flowtheory.cli.output import CliError, emit, positive_int
+from flowtheory.cli.output import CliError, bounded_int, emit, prepare_output_file, seed
+
+POINTS_MAX = 2_000_000
+"""Most points one command draws (about 0.5 GiB of working memory at the bound)."""
+PSI_MAX = 100.0
+"""Largest |psi| accepted: beyond it the family is numerically a ``prod z = 0`` degeneration and
+float64 residuals of ``psi prod z`` lose all digits of ``sum z^5``."""
 
 
 def _complex(text: str) -> complex:
+    """argparse type: a complex ``psi`` with ``|psi| <= PSI_MAX`` (finite)."""
     try:
-        return complex(text.replace(" ", ""))
+        value = complex(text.replace(" ", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a complex number such as 0.5 or 0.5+0.1j, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a complex number such as 0.5 or 0.5+0.1j, got {text[:40]!r}") from None
+    if not abs(value) <= PSI_MAX:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected |psi| <= {PSI_MAX:g}, got {text[:40]}")
+    return value
+
+
+def _npz_path(text: str) -> Path:
+    if not text.endswith(".npz"):
+        raise argparse.ArgumentTypeError(f"expected a file name ending in .npz, got {text[:80]!r}")
+    return Path(text)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="points on the quintic from random lines (Shiffman–Zelditch)")
-    p.add_argument("--n", type=positive_int, required=True, help="number of points")
-    p.add_argument("--psi", type=_complex, default=0.0, help="Dwork parameter psi (default 0: Fermat)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--n", type=bounded_int(1, POINTS_MAX), required=True, help=f"number of points (1 to {POINTS_MAX})")
+    p.add_argument("--psi", type=_complex, default=0.0, help=f"Dwork parameter psi, |psi| <= {PSI_MAX:g} (default 0: Fermat)")
+    p.add_argument("--seed", type=seed, default=0, help="random seed (0 to 2**32-1, default 0)")
     p.add_argument("--same-patch", action="store_true", help="keep only points in one chart (section 3.1)")
-    p.add_argument("--chart", type=int, nargs=2, default=(0, 1), metavar=("PATCH", "ELIMINATED"), help="the chart for --same-patch (default 0 1)")
-    p.add_argument("--out", required=True, help="output .npz file")
+    p.add_argument("--chart", type=bounded_int(0, 4), nargs=2, default=(0, 1), metavar=("PATCH", "ELIMINATED"), help="the chart for --same-patch: two different coordinates 0 to 4 (default 0 1)")
+    p.add_argument("--out", type=_npz_path, required=True, help="output .npz file (refused if it exists, unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=run_sample)
 
     s = sub.add_parser("sigma", help="sigma-measure (B.11) of a metric, with standard error, kappa and volumes")
     s.add_argument("--metric", choices=("fs",), required=True, help="the metric: fs (Fubini–Study)")
     source = s.add_mutually_exclusive_group(required=True)
-    source.add_argument("--n", type=positive_int, help="number of fresh points")
+    source.add_argument("--n", type=bounded_int(1, POINTS_MAX), help=f"number of fresh points (1 to {POINTS_MAX})")
     source.add_argument("--points", help="a point file written by `quintic sample`")
-    s.add_argument("--psi", type=_complex, default=0.0, help="Dwork parameter psi for fresh points (default 0)")
-    s.add_argument("--seed", type=int, default=0, help="random seed for fresh points (default 0)")
+    s.add_argument("--psi", type=_complex, default=0.0, help=f"Dwork parameter psi for fresh points, |psi| <= {PSI_MAX:g} (default 0)")
+    s.add_argument("--seed", type=seed, default=0, help="random seed for fresh points (0 to 2**32-1, default 0)")
     s.add_argument("--json", action="store_true", help="print one JSON document")
     s.set_defaults(handler=run_sigma)
 
@@ -58,8 +76,9 @@ def run_sample(args: argparse.Namespace) -> int:
     from numerics.cy.sampling import sample_in_chart, sample_points
     from numerics.io.provenance import run_record
 
-    if not args.out.endswith(".npz"):
-        raise CliError(f"--out must end in .npz, got {args.out!r}")
+    if args.same_patch and args.chart[0] == args.chart[1]:
+        raise CliError(f"--chart: the eliminated coordinate must differ from the patch, got {args.chart[0]} {args.chart[1]}")
+    prepare_output_file(args.out, overwrite=args.overwrite)
     surface = quintic_family(args.psi)
     key = jax.random.PRNGKey(args.seed)
     progress = sys.stderr.isatty()
