@@ -59,6 +59,8 @@ def test_resume_continues_an_interrupted_run_exactly(tmp_path, capsys):
     assert ta["phi"].shape == tb["phi"].shape == (9, 8, 8)
     assert np.max(np.abs(ta["phi"] - tb["phi"])) < 1e-14
     assert resumed["steps"] == direct["steps"] == 40
+    assert resumed["run_record"]["parameters"]["steps"] == 40 and direct["resumed_from"] is None
+    assert resumed["resumed_from"] == {"file": str(a / "checkpoint.npz"), "step": 20}
     assert resumed["energy_final"] == pytest.approx(direct["energy_final"], rel=1e-12)
 
 
@@ -66,15 +68,15 @@ def test_resume_refuses_a_checkpoint_with_other_parameters(tmp_path, capsys):
     out = tmp_path / "c"
     run_json(capsys, "ultralocal-torus", "--grid", "8", "--steps", "4", "--out", str(out))
     assert main(["flow", "run", "ultralocal-torus", "--grid", "8", "--steps", "8", "--dt", "0.0001", "--out", str(out), "--resume"]) == 2
-    assert "checkpoint parameters differ" in capsys.readouterr().err
+    assert "checkpoint parameters differ in ['dt']" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     "argv,message",
     [
         (["no-such-flow"], "unknown flow preset"),
-        (["ricci-s2", "--steps", "0"], "--steps must be a positive integer"),
-        (["ricci-s2", "--dt", "-1"], "--dt must be positive"),
+        (["ricci-s2", "--steps", "0"], "--steps: expected an integer in [1, 10000000], got 0"),
+        (["ricci-s2", "--dt", "-1"], "--dt: expected a number in (0, 1], got -1"),
         (["ricci-s2", "--grid", "7"], "--grid must be an even integer"),
         (["ricci-s2", "--sigma", "0.1"], "implemented on tori"),
     ],
@@ -94,3 +96,49 @@ def test_metric_losing_positivity_names_the_step(tmp_path, capsys):
     assert re.fullmatch(r"flowtheory: error: metric is not positive definite at step (\d+) .*", err[-1]), err
     step = int(re.search(r"step (\d+)", err[-1]).group(1))
     assert 1 < step <= 400
+
+
+def test_resume_says_so_and_refuses_fewer_steps_than_the_checkpoint(tmp_path, capsys):
+    """The record and the result agree: a checkpoint at step 20 cannot end a 10-step run."""
+    out = tmp_path / "r"
+    common = ["flow", "run", "ultralocal-torus", "--grid", "8", "--dt", "0.004", "--out", str(out)]
+    assert main([*common, "--steps", "20", "--save-every", "5", "--json"]) == 0
+    capsys.readouterr()
+    assert main([*common, "--steps", "10", "--resume", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "at step 20, beyond --steps 10" in captured.err
+    assert main([*common, "--steps", "25", "--resume", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"flowtheory: resumed from {out / 'checkpoint.npz'} at step 20 of 25")
+    assert json.loads(captured.out)["steps"] == 25
+
+
+def test_a_second_run_into_the_same_folder_is_refused_unless_overwrite(tmp_path, capsys):
+    out = tmp_path / "o"
+    common = ["flow", "run", "ultralocal-torus", "--grid", "8", "--steps", "4", "--out", str(out), "--json"]
+    assert main(common) == 0
+    before = (out / "summary.json").read_bytes()
+    (out / ".checkpoint.npz.abc123.tmp").write_bytes(b"left by a killed run")
+    capsys.readouterr()
+    assert main([*common[:-3], "--seed", "1", "--out", str(out), "--json"]) == 2
+    assert "--overwrite" in capsys.readouterr().err and (out / "summary.json").read_bytes() == before
+    assert main([*common[:-3], "--seed", "1", "--out", str(out), "--overwrite", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["run_record"]["seed"] == 1
+    assert not list(out.glob(".*.tmp"))  # the stale temporary is gone
+    assert (out / "summary.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def test_a_step_that_breaks_a_diagnostic_names_it_and_the_step(tmp_path, capsys):
+    """ricci-s2 with dt = 0.1 (far beyond its stable step) turns the functional into NaN."""
+    assert main(["flow", "run", "ricci-s2", "--steps", "2", "--dt", "0.1", "--out", str(tmp_path / "n"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert re.fullmatch(r"flowtheory: error: (diagnostic '\w+' is nan|state\S* is not finite) at step \d.*\n", captured.err)
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

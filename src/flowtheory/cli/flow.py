@@ -6,11 +6,15 @@ Writes, into ``--out`` (default ``flow-<SPEC>``):
   curvature spread;
 * ``flow.png`` — the functional and the curvature spread against time;
 * ``summary.json`` — the figures printed, with ``run_record`` (seed, versions, parameters);
-* ``checkpoint.npz`` — the state after the last saved step; ``--resume`` continues from it (the
-  parameters must match) up to ``--steps`` in total.
+* ``checkpoint.npz`` — the state after the last saved step (schema ``flowtheory.flow.checkpoint/1``,
+  checked field by field on load); ``--resume`` continues from it (the parameters must match) up
+  to ``--steps`` in total, says so on stderr and records it in the summary (``resumed_from``).
 
-Bad input (unknown preset, steps/dt/grid out of range, a metric that stops being positive definite
-during the flow — reported with its step number) exits with status 2 and a one-line message.
+A folder that already holds a run is refused unless ``--resume`` or ``--overwrite``; temporaries
+a killed run left are removed.  Bad input (unknown preset, steps/dt/grid out of their stated
+bounds, a damaged checkpoint, a metric that stops being positive definite or a state or
+diagnostic that stops being finite during the flow — reported with its step number) exits with
+status 2 and a one-line message.
 """
 
 from __future__ import annotations
@@ -19,7 +23,16 @@ import argparse
 import json
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, emit
+from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, prepare_output_folder, say, seed
+from flowtheory.errors import InvalidFileError
+
+CHECKPOINT_FORMAT = "flowtheory.flow.checkpoint/1"
+PRODUCTS = ("trajectory.npz", "flow.png", "summary.json", "checkpoint.npz")
+STEPS_MAX = 10_000_000
+"""Most RK4 steps one run takes (a few hours for the largest default grids on two cores)."""
+GRID_MAX = 1024
+"""Most grid points per axis (a 1024 x 1024 two-field state and its RK4 stages fit in 1 GiB)."""
+SIGMA_MAX = 10.0
 
 PRESET_NAMES = ("ricci-t2", "ricci-s2", "kahler-ricci-torus", "calabi-torus", "ultralocal-torus")
 """The keys of :data:`numerics.grid.presets.PRESETS`, named here so that the parser imports no numerics."""
@@ -30,14 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     flow_sub = p.add_subparsers(dest="flow_command", required=True, metavar="FLOW_COMMAND")
     run = flow_sub.add_parser("run", help="integrate a flow preset and write trajectory, plot and summary")
     run.add_argument("spec", metavar="SPEC", help=f"flow preset: {', '.join(PRESET_NAMES)}")
-    run.add_argument("--steps", type=int, default=200, help="total RK4 steps (default 200)")
-    run.add_argument("--dt", type=float, default=None, help="time step (default: the preset's stable step for the grid)")
-    run.add_argument("--grid", type=int, default=None, help="grid points per axis (default: the preset's)")
-    run.add_argument("--sigma", type=float, default=0.0, help="width of the Gaussian metric-NTK (2.30) in chart coordinates (torus presets); 0 = local flow")
-    run.add_argument("--seed", type=int, default=0, help="seed of the random initial state (default 0)")
-    run.add_argument("--save-every", type=int, default=None, help="steps between saved, checked states (default: about steps/20, a divisor of steps)")
+    run.add_argument("--steps", type=bounded_int(1, STEPS_MAX), default=200, help=f"total RK4 steps (1 to {STEPS_MAX}, default 200)")
+    run.add_argument("--dt", type=bounded_float(0, 1, low_open=True), default=None, help="time step in (0, 1] (default: the preset's stable step for the grid)")
+    run.add_argument("--grid", type=bounded_int(4, GRID_MAX), default=None, help=f"grid points per axis, even, 4 to {GRID_MAX} (default: the preset's)")
+    run.add_argument("--sigma", type=bounded_float(0, SIGMA_MAX), default=0.0, help=f"width of the Gaussian metric-NTK (2.30) in chart coordinates (torus presets), 0 to {SIGMA_MAX:g}; 0 = local flow")
+    run.add_argument("--seed", type=seed, default=0, help="seed of the random initial state (0 to 2**32-1, default 0)")
+    run.add_argument("--save-every", type=bounded_int(1, STEPS_MAX), default=None, help="steps between saved, checked states, a divisor of --steps (default: about steps/20)")
     run.add_argument("--out", type=Path, default=None, help="output folder (default flow-SPEC)")
-    run.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    runs = run.add_mutually_exclusive_group()
+    runs.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    runs.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in OUT")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
     run.set_defaults(handler=_run)
 
@@ -53,51 +68,126 @@ def _parameters(args, prepared) -> dict:
     }
 
 
-def _validate(args) -> None:
-    if args.steps <= 0:
-        raise CliError(f"--steps must be a positive integer, got {args.steps}")
-    if args.resume and args.save_every is None:  # keep the interrupted run's spacing
-        out = args.out or Path(f"flow-{args.spec}")
-        args.save_every = _saved_parameters(out / "checkpoint.npz").get("save_every")
-    if args.dt is not None and not args.dt > 0:
-        raise CliError(f"--dt must be positive, got {args.dt}")
-    if args.grid is not None and (args.grid < 4 or args.grid % 2):
+def _validate(args) -> dict | None:
+    """Check the options against each other; returns the checkpoint's parameters when resuming."""
+    if args.grid is not None and args.grid % 2:
         raise CliError(f"--grid must be an even integer >= 4, got {args.grid}")
-    if not args.sigma >= 0:
-        raise CliError(f"--sigma must be >= 0, got {args.sigma}")
+    saved = None
+    if args.resume:
+        saved = _checkpoint_parameters(_out(args) / "checkpoint.npz")
+        if args.save_every is None:  # keep the interrupted run's spacing
+            args.save_every = saved.get("save_every")
     if args.save_every is None:  # the largest divisor of --steps not above steps/20
-        args.save_every = max(d for d in range(1, max(1, args.steps // 20) + 1) if args.steps % d == 0)
-    if args.save_every <= 0 or args.steps % args.save_every:
+        args.save_every = _default_save_every(args.steps)
+    if args.steps % args.save_every:
         raise CliError(f"--save-every must be a positive divisor of --steps ({args.steps}), got {args.save_every}")
+    return saved
 
 
-def _saved_parameters(path: Path) -> dict:
+def _default_save_every(steps: int) -> int:
+    """The largest divisor of ``steps`` not above ``steps / 20`` (by trial up to sqrt(steps))."""
+    limit = max(1, steps // 20)
+    best = 1
+    d = 1
+    while d * d <= steps:
+        if steps % d == 0:
+            for candidate in (d, steps // d):
+                if best < candidate <= limit:
+                    best = candidate
+        d += 1
+    return best
+
+
+def _out(args) -> Path:
+    return args.out or Path(f"flow-{args.spec}")
+
+
+def _open_checkpoint(path: Path) -> dict:
+    """All arrays of a checkpoint file, or :class:`InvalidFileError` naming what is wrong."""
     import numpy as np
 
     if not path.exists():
         raise CliError(f"--resume: no checkpoint at {path}")
-    return json.loads(str(np.load(path)["parameters"]))
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception as exc:  # noqa: BLE001 - np.load's failures on damaged input span OSError, zipfile, zlib, ValueError, EOFError
+        raise InvalidFileError(path, f"not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+    for name in ("format", "parameters", "step", "t", "ts", "energy", "spread"):
+        if name not in arrays:
+            raise InvalidFileError(path, "missing", field=name)
+    for name in ("format", "parameters"):
+        if arrays[name].dtype.kind != "U" or arrays[name].shape != ():
+            raise InvalidFileError(path, "expected a string", field=name)
+    if str(arrays["format"]) != CHECKPOINT_FORMAT:
+        raise InvalidFileError(path, f"is {str(arrays['format'])[:60]!r}, expected {CHECKPOINT_FORMAT!r}", field="format")
+    return arrays
 
 
-def _load_checkpoint(path: Path, parameters: dict):
+def _checkpoint_parameters(path: Path) -> dict:
+    arrays = _open_checkpoint(path)
+    try:
+        parameters = json.loads(str(arrays["parameters"]))
+    except (ValueError, RecursionError) as exc:
+        raise InvalidFileError(path, f"not JSON ({exc})", field="parameters") from None
+    if not isinstance(parameters, dict):
+        raise InvalidFileError(path, "expected a JSON object", field="parameters")
+    every = parameters.get("save_every")
+    if type(every) is not int or not 1 <= every <= STEPS_MAX:
+        raise InvalidFileError(path, f"expected an integer in [1, {STEPS_MAX}], got {str(every)[:40]}", field="parameters.save_every")
+    return parameters
+
+
+def _load_checkpoint(path: Path, parameters: dict, initial: dict, steps: int):
+    """The state of a checkpoint, checked against this run: same parameters, a step that is a
+    multiple of save_every and not beyond ``steps``, t = step * dt, states of the preset's shapes
+    and finite, histories with one entry per saved step."""
     import numpy as np
 
-    saved = _saved_parameters(path)
-    data = np.load(path)
+    saved = _checkpoint_parameters(path)
     keys = ("spec", "dt", "grid", "sigma", "save_every", "seed")
     mismatch = [k for k in keys if saved.get(k) != parameters.get(k)]
     if mismatch:
-        raise CliError(f"--resume: checkpoint parameters differ in {mismatch}; rerun without --resume or with the same values")
-    fields = [k[len("state_"):] for k in data.files if k.startswith("state_")]
-    history = {k: [list(v) for v in data[f"history_{k}"]] for k in fields}
+        raise CliError(f"--resume: checkpoint parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
+    data = _open_checkpoint(path)
+    every = saved["save_every"]
+
+    def scalar(name: str, kinds: str):
+        value = data[name]
+        if value.shape != () or value.dtype.kind not in kinds or not np.isfinite(value):
+            raise InvalidFileError(path, f"expected a finite scalar, got {value.dtype} {value.shape}", field=name)
+        return value.item()
+
+    step, t = int(scalar("step", "iu")), float(scalar("t", "f"))
+    if not (0 < step <= STEPS_MAX and step % every == 0):
+        raise InvalidFileError(path, f"expected a positive multiple of save_every = {every}, got {step}", field="step")
+    if step > steps:
+        raise CliError(f"--resume: the checkpoint in {path.parent} is at step {step}, beyond --steps {steps}; ask for --steps >= {step}")
+    if not abs(t - step * parameters["dt"]) <= 1e-9 * max(1.0, abs(t)):
+        raise InvalidFileError(path, f"t = {t} is not step * dt = {step * parameters['dt']}", field="t")
+    n_saved = step // every + 1
+    for name in ("ts", "energy", "spread"):
+        v = data[name]
+        if v.dtype.kind != "f" or v.shape != (n_saved,) or not np.all(np.isfinite(v)):
+            raise InvalidFileError(path, f"expected {n_saved} finite numbers, got {v.dtype} {v.shape}", field=name)
+    expected = {k: np.shape(v) for k, v in initial.items()}
+    fields = sorted(k[len("state_"):] for k in data if k.startswith("state_"))
+    if fields != sorted(expected):
+        raise InvalidFileError(path, f"expected state fields {sorted(expected)}, got {fields}", field="state")
+    for k, shape in expected.items():
+        for name, want in ((f"state_{k}", shape), (f"history_{k}", (n_saved, *shape))):
+            v = data.get(name)
+            if v is None or v.dtype.kind != "f" or v.shape != want or not np.all(np.isfinite(v)):
+                got = "missing" if v is None else f"{v.dtype} {v.shape}"
+                raise InvalidFileError(path, f"expected finite float {want}, got {got}", field=name)
     return (
-        int(data["step"]),
-        float(data["t"]),
-        {k: data[f"state_{k}"] for k in fields},
+        step,
+        t,
+        {k: data[f"state_{k}"] for k in expected},
         list(data["ts"]),
         list(data["energy"]),
         list(data["spread"]),
-        history,
+        {k: list(data[f"history_{k}"]) for k in expected},
     )
 
 
@@ -131,6 +221,8 @@ def _plot(path: Path, ts, energy, spread, title: str, energy_label: str) -> None
 
 def _run(args) -> int:
     _validate(args)
+    out = _out(args)
+    mode = prepare_output_folder(out, PRODUCTS, overwrite=args.overwrite, resume=args.resume)
     import jax.numpy as jnp
     import numpy as np
 
@@ -142,12 +234,14 @@ def _run(args) -> int:
     prepared = prepare(args.spec, grid=args.grid, seed=args.seed, sigma=args.sigma)
     parameters = {**_parameters(args, prepared), "seed": args.seed}
     dt = parameters["dt"]
-    out = args.out or Path(f"flow-{args.spec}")
     checkpoint = out / "checkpoint.npz"
 
-    if args.resume:
-        step, t, state, ts, energy, spread, history = _load_checkpoint(checkpoint, parameters)
+    resumed_from = None
+    if mode == "resume":
+        step, t, state, ts, energy, spread, history = _load_checkpoint(checkpoint, parameters, prepared.initial, args.steps)
         state = {k: jnp.asarray(v) for k, v in state.items()}
+        resumed_from = {"file": str(checkpoint), "step": step}
+        say(f"resumed from {checkpoint} at step {step} of {args.steps}")
     else:
         state, step, t = prepared.initial, 0, 0.0
         ts, energy, spread = [0.0], [float(prepared.energy(state))], [float(prepared.spread(state))]
@@ -163,6 +257,7 @@ def _run(args) -> int:
             history[k].append(np.asarray(v))
         save_npz_atomic(
             checkpoint,
+            format=CHECKPOINT_FORMAT,
             step=step_now,
             t=t_now,
             parameters=json.dumps(parameters),
@@ -211,7 +306,8 @@ def _run(args) -> int:
         "spread_initial": float(spread_a[0]),
         "spread_final": float(spread_a[-1]),
         "spread_decay_rate": rate,
-        "files": {name: str(out / name) for name in ("trajectory.npz", "flow.png", "summary.json", "checkpoint.npz")},
+        "files": {name: str(out / name) for name in PRODUCTS},
+        "resumed_from": resumed_from,
         "run_record": run_record(args.seed, parameters),
     }
     write_json_atomic(out / "summary.json", result)

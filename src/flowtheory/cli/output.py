@@ -23,6 +23,13 @@ def emit(as_json: bool, result: Any, render: Callable[[Any], None]) -> None:
         render(result)
 
 
+def say(message: str) -> None:
+    """A status line on stderr — "resumed from ...", say — never on stdout, which holds only the result."""
+    import sys
+
+    print(f"flowtheory: {message}", file=sys.stderr)
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1 (bad values exit with status 2 via argparse)."""
     import argparse

@@ -28,7 +28,7 @@ import argparse
 import math
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_int, emit, prepare_output_folder, seed
+from flowtheory.cli.output import CliError, bounded_int, emit, prepare_output_folder, say, seed
 
 DISTANCES_FORMAT = "flowtheory.quintic.distances/1"
 CLUSTER_FORMAT = "flowtheory.quintic.cluster/1"
@@ -115,7 +115,7 @@ def run_distances(args: argparse.Namespace) -> int:
     done = _resumable_samples(json_path, args.seed, params) if mode == "resume" else {}
     reused = len(done)
     if mode == "resume":
-        _say(f"resumed from {json_path}: {reused} sample(s) reused")
+        say(f"resumed from {json_path}: {reused} sample(s) reused")
     key = jax.random.PRNGKey(args.seed)
     rows = []
     for n in args.n:
@@ -148,13 +148,6 @@ def run_distances(args: argparse.Namespace) -> int:
     _plot_distances(result, args.out / "quintic_distances.png")
     emit(args.json, result, _render_distances)
     return 0
-
-
-def _say(message: str) -> None:
-    """A status line on stderr (stdout holds only the result)."""
-    import sys
-
-    print(f"flowtheory: {message}", file=sys.stderr)
 
 
 def _resumable_samples(json_path: Path, seed_value: int, params: dict) -> dict[tuple[int, int], dict]:

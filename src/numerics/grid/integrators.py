@@ -81,7 +81,11 @@ class _Checks:
             low = float(self.lowest(y))
             if not low > 0:
                 raise NotPositiveDefiniteError(f"metric is not positive definite at {where} (smallest eigenvalue {low:.3g})")
-        return {k: float(v) for k, v in self.probes(y).items()}
+        values = {k: float(v) for k, v in self.probes(y).items()}
+        for k, v in values.items():
+            if not np.isfinite(v):
+                raise NonFiniteError(f"diagnostic {k!r} is {v} at {where} (is the time step stable for this grid?)")
+        return values
 
     def trajectory(self, ts, states: list, diags: list[dict[str, float]], n_steps: int) -> Trajectory:
         return Trajectory(
@@ -122,7 +126,8 @@ def rk4(
 
     Raises:
         InvalidParameterError: ``dt <= 0`` or not finite; ``n_steps < 1`` or not divisible by ``save_every >= 1``.
-        NonFiniteError: a saved state with NaN or infinity (naming the leaf and the step).
+        NonFiniteError: a saved state or diagnostic with NaN or infinity (naming the leaf or the
+            diagnostic and the step).
         NotPositiveDefiniteError: see ``min_eigenvalue``.
 
     Example:
