@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     previous = _on_sigterm(_raise_terminated)
     try:
-        return int(args.handler(args) or 0)
+        status = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe surfaces here, inside the contract, not at interpreter exit
+        return status
     except (CliError, FlowtheoryError) as exc:
         _fail(str(exc))
     except BrokenPipeError:

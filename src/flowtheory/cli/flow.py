@@ -148,7 +148,7 @@ def _load_checkpoint(path: Path, parameters: dict, initial: dict, steps: int):
     keys = ("spec", "dt", "grid", "sigma", "save_every", "seed")
     mismatch = [k for k in keys if saved.get(k) != parameters.get(k)]
     if mismatch:
-        raise CliError(f"--resume: checkpoint parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
+        raise CliError(f"--resume: {path}: checkpoint parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
     data = _open_checkpoint(path)
     every = saved["save_every"]
 
