@@ -34,13 +34,14 @@ True
 
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction
 from typing import Mapping, Sequence
 
 import sympy as sp
 
-from flowtheory.errors import InvalidParameterError, NonFiniteError
+from flowtheory.errors import EmptyInputError, InvalidParameterError, NonFiniteError
 
 __all__ = ["DIGITS", "evaluate", "max_deviation", "random_rational_points"]
 
@@ -74,15 +75,27 @@ def random_rational_points(
         denominator: values are ``k / denominator``.
         imaginary: draw ``x + i y`` with ``x``, ``y`` both from the interval (real part first).
 
+    Raises:
+        InvalidParameterError: ``n_points`` or ``denominator`` not a positive integer, or an
+            interval with ``low > high``.
+        NonFiniteError: an interval bound that is NaN or infinite.
+
     >>> import sympy as sp
     >>> random_rational_points(sp.symbols("a b"), 2, seed=0, low=0.1, high=0.9)
     [{a: 247/500, b: 219/250}, {a: 53/100, b: 141/1000}]
     """
+    for name, value in (("n_points", n_points), ("denominator", denominator)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidParameterError(f"{name} must be a positive integer, got {value!r}")
     ranges = dict(ranges or {})
     rng = random.Random(seed)
     bounds = {}
     for s in symbols:
         lo, hi = ranges.get(s, (low, high))
+        if not all(math.isfinite(float(v)) for v in (lo, hi)):
+            raise NonFiniteError(f"the interval of {s} must be finite, got ({lo}, {hi})")
+        if lo > hi:
+            raise InvalidParameterError(f"the interval of {s} is empty: low = {lo} > high = {hi}")
         bounds[s] = (round(Fraction(str(lo)) * denominator), round(Fraction(str(hi)) * denominator))
 
     def draw(s):
@@ -122,6 +135,8 @@ def _values(exprs: list[sp.Expr], points: Sequence[Point], digits: int) -> list[
     """The mpmath values of ``exprs`` at each point, computed at ``digits`` digits."""
     import mpmath
 
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise InvalidParameterError(f"digits must be a positive integer, got {digits!r}")
     symbols = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
     out = []
     if points and any(e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) for e in exprs):
@@ -132,6 +147,9 @@ def _values(exprs: list[sp.Expr], points: Sequence[Point], digits: int) -> list[
             missing = [s for s in symbols if s not in point]
             if missing:
                 raise InvalidParameterError(f"point leaves free symbols {sorted(map(str, missing))}")
+            for s in symbols:
+                if sp.sympify(point[s]).has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                    raise NonFiniteError(f"point value {s} = {point[s]} is not finite")
             try:
                 values = fn(*[_mp(point[s], digits) for s in symbols])
             except ZeroDivisionError:
@@ -149,6 +167,11 @@ def evaluate(expr, point: Point, digits: int = DIGITS):
 
     Returns a Python ``complex`` for a scalar and a numpy ``complex128`` array of the expression's
     shape otherwise (the ``digits``-digit value rounded once to double precision).
+
+    Raises:
+        InvalidParameterError: ``point`` leaves a free symbol unassigned, ``digits < 1``, or the
+            expression does not evaluate to numbers.
+        NonFiniteError: a point value, or the value, that is NaN or infinite.
 
     >>> import sympy as sp
     >>> x = sp.Symbol("x")
@@ -170,7 +193,14 @@ def max_deviation(a, b=0, points: Sequence[Point] = (), *, digits: int = DIGITS)
     default 0, is compared with every entry): ``max_deviation(expr, 0, points)`` is the largest
     absolute value of ``expr``.  The difference is formed symbolically and evaluated at ``digits``
     digits, so an identity gives about ``10**-digits`` times the size of its terms.
+
+    Raises:
+        EmptyInputError: no points (a deviation over no points would vacuously be 0).
+        InvalidParameterError: shapes that differ; a point that leaves a symbol unassigned.
+        NonFiniteError: a point value, or the difference at a point, that is not finite.
     """
+    if len(points) == 0:
+        raise EmptyInputError("points is empty: a deviation over no points proves nothing")
     a_entries, a_shape = _entries(a)
     b_entries, b_shape = _entries(b)
     if b_shape == () and a_shape != ():

@@ -38,7 +38,12 @@ computing both sides with :mod:`flowtheory.riemann` on :func:`to_real` metrics.
 
 As in :mod:`flowtheory.riemann`, nothing is simplified on the caller's behalf; functions take
 ``simplify=`` (``False``, ``True`` or a callable), and the inverse metric and the Ricci form are
-cached by the value of the metric (:func:`flowtheory.caching.cached_by_value`).
+cached by the value of the metric (:func:`flowtheory.caching.cached_by_value`).  The curvature
+functions reject, before any derivative is taken, a metric that no sample point can save
+(:func:`flowtheory.riemann.check_nondegenerate` with ``hermitian=True``): NaN or infinite entries,
+``det g`` identically zero (the zero metric, whose ``ln det g`` would silently give ``R_{a b̄} = 0``),
+and a metric of numbers that is not Hermitian positive definite.  :func:`to_real` takes any
+Hermitian form (a Ricci form may vanish) and is not restricted so.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ import sympy as sp
 
 from flowtheory.caching import cached_by_value
 from flowtheory.errors import (
+    EmptyInputError,
     InvalidParameterError,
     NonFiniteError,
     NotKahlerError,
@@ -56,7 +62,7 @@ from flowtheory.errors import (
     NotSymmetricError,
 )
 from flowtheory.exact import evaluate, random_rational_points
-from flowtheory.riemann import Simplifier, apply_simplifier, as_simplifier
+from flowtheory.riemann import Simplifier, apply_simplifier, as_simplifier, check_nondegenerate
 
 __all__ = [
     "Components",
@@ -174,6 +180,13 @@ def _prepare(g, z, zbar):
     return sp.ImmutableMatrix(replace_conjugates(g, z, zbar)), z, zbar
 
 
+def _prepare_metric(g, z, zbar):
+    """:func:`_prepare`, then the metric checks of the curvature functions (module docstring)."""
+    g, z, zbar = _prepare(g, z, zbar)
+    check_nondegenerate(g, hermitian=True)
+    return g, z, zbar
+
+
 def at_point(expr, z, zbar, point: Sequence[complex] | Mapping, digits: int = 30):
     """``expr`` at ``z_a = w_a``, ``zbar_a = conj(w_a)``: a ``complex`` (numpy array for a matrix).
 
@@ -200,7 +213,13 @@ def at_point(expr, z, zbar, point: Sequence[complex] | Mapping, digits: int = 30
 
 
 def default_sample_points(n: int, n_points: int = 5, seed: int = 0) -> list[tuple[sp.Expr, ...]]:
-    """Points for :func:`check_kahler_metric`: ``x + i y`` with exact rationals x, y in [−1/2, 1/2]."""
+    """Points for :func:`check_kahler_metric`: ``x + i y`` with exact rationals x, y in [−1/2, 1/2].
+
+    Raises:
+        InvalidParameterError: ``n`` (complex dimension) or ``n_points`` not a positive integer.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidParameterError(f"n (the complex dimension) must be a positive integer, got {n!r}")
     w = sp.symbols(f"w0:{n}")
     points = random_rational_points(w, n_points, seed, low=-0.5, high=0.5, imaginary=True)
     return [tuple(p[s] for s in w) for p in points]
@@ -217,6 +236,7 @@ def check_kahler_metric(g: sp.MatrixBase, z, zbar, sample_points=None, *, rtol: 
     Raises:
         InvalidParameterError, NotKahlerError, NotSymmetricError (not Hermitian),
         NotPositiveDefiniteError, NonFiniteError.
+        EmptyInputError: ``sample_points`` is given but empty (nothing would be checked).
     """
     import numpy as np
 
@@ -234,6 +254,8 @@ def check_kahler_metric(g: sp.MatrixBase, z, zbar, sample_points=None, *, rtol: 
         coordinates = default_sample_points(n)
         constants = random_rational_points(extra, len(coordinates), seed=1, low=0.1, high=0.9)
         sample_points = [{**dict(zip(z, p)), **c} for p, c in zip(coordinates, constants)]
+    elif len(sample_points) == 0:
+        raise EmptyInputError("sample_points is empty: positivity would be checked nowhere")
     for point in sample_points:
         try:
             array = at_point(g, z, zbar, point)
@@ -262,10 +284,18 @@ def _inverse(g: sp.ImmutableMatrix, simp) -> sp.ImmutableMatrix:
 
 
 def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matrix:
-    """``g^{a b̄}`` indexed ``[a, b]``, defined by ``Σ_b g^{a b̄} g_{c b̄} = δ^a_c`` (the transpose of ``g⁻¹``)."""
+    """``g^{a b̄}`` indexed ``[a, b]``, defined by ``Σ_b g^{a b̄} g_{c b̄} = δ^a_c`` (the transpose of ``g⁻¹``).
+
+    Raises:
+        InvalidParameterError: not a square, non-empty matrix.
+        NonFiniteError, DegenerateInputError, NotSymmetricError, NotPositiveDefiniteError: as
+            :func:`flowtheory.riemann.check_nondegenerate` (``hermitian=True``; a singular metric
+            has no inverse).
+    """
     g = sp.ImmutableMatrix(g)
-    if g.rows != g.cols:
-        raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
+    if g.rows != g.cols or g.rows == 0:
+        raise InvalidParameterError(f"metric must be square and non-empty, got shape {g.shape}")
+    check_nondegenerate(g, hermitian=True)
     return sp.Matrix(_inverse(g, as_simplifier(simplify)))
 
 
@@ -279,8 +309,15 @@ def christoffel(g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False) -> s
 
     For a Kähler metric these (and their conjugates ``Γ^ā_{b̄c̄}``) are the only non-zero
     Christoffel symbols of the Levi-Civita connection in complex coordinates; symmetric in ``(b, c)``.
+
+    Raises:
+        InvalidParameterError: a metric that is not square with one row per complex coordinate, or
+            coordinates and conjugates that are not distinct Symbols.
+        NonFiniteError, DegenerateInputError, NotSymmetricError, NotPositiveDefiniteError: a
+            non-finite entry, ``det g`` identically zero, a metric of numbers that is not Hermitian
+            positive definite (:func:`flowtheory.riemann.check_nondegenerate`).
     """
-    g, z, zbar = _prepare(g, z, zbar)
+    g, z, zbar = _prepare_metric(g, z, zbar)
     simp = as_simplifier(simplify)
     n = len(z)
     ginv = inverse_metric(g, simplify=simplify)
@@ -300,8 +337,15 @@ def ricci_form(g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False) -> sp
     ``R_{a b̄}`` is the component ``Ric(∂_a, ∂̄_b)`` of the Riemannian Ricci tensor of the real
     metric, whatever the normalisation of ``g``; the Ricci form is ``ρ = i R_{a b̄} dz^a ∧ dz̄^b``.
     Fubini–Study ``K = ln(1 + Σ|z|²)`` on CP^n gives ``R_{a b̄} = (n + 1) g_{a b̄}``.
+
+    Raises:
+        InvalidParameterError: a metric that is not square with one row per complex coordinate, or
+            coordinates and conjugates that are not distinct Symbols.
+        NonFiniteError, DegenerateInputError, NotSymmetricError, NotPositiveDefiniteError: a
+            non-finite entry, ``det g`` identically zero, a metric of numbers that is not Hermitian
+            positive definite (:func:`flowtheory.riemann.check_nondegenerate`).
     """
-    g, z, zbar = _prepare(g, z, zbar)
+    g, z, zbar = _prepare_metric(g, z, zbar)
     return sp.Matrix(_ricci_form(g, z, zbar, as_simplifier(simplify)))
 
 
@@ -319,8 +363,15 @@ def scalar_curvature(g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False)
     this: 4 for the paper's line-element normalisation (B.2) (Fubini–Study on CP^1 with
     ``K = ln(1 + |z|²)``: ``g^{a b̄} R_{a b̄} = 2``, the sphere of radius 1/2 has R = 8), 2 for
     tensor components.
+
+    Raises:
+        InvalidParameterError: a metric that is not square with one row per complex coordinate, or
+            coordinates and conjugates that are not distinct Symbols.
+        NonFiniteError, DegenerateInputError, NotSymmetricError, NotPositiveDefiniteError: a
+            non-finite entry, ``det g`` identically zero, a metric of numbers that is not Hermitian
+            positive definite (:func:`flowtheory.riemann.check_nondegenerate`).
     """
-    g, z, zbar = _prepare(g, z, zbar)
+    g, z, zbar = _prepare_metric(g, z, zbar)
     simp = as_simplifier(simplify)
     return apply_simplifier(_trace(inverse_metric(g, simplify=simplify), ricci_form(g, z, zbar, simplify=simplify)), simp)
 
@@ -328,8 +379,15 @@ def scalar_curvature(g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False)
 def kahler_laplacian(f: sp.Expr, g: sp.MatrixBase, z, zbar, *, simplify: Simplifier = False) -> sp.Expr:
     """``g^{a b̄} ∂_a ∂̄_b f``; the Laplace–Beltrami operator of the real metric is 4× this
     (line-element normalisation, the paper's) or 2× (tensor components): :data:`RIEMANNIAN_FACTOR`.
+
+    Raises:
+        InvalidParameterError: a metric that is not square with one row per complex coordinate, or
+            coordinates and conjugates that are not distinct Symbols.
+        NonFiniteError, DegenerateInputError, NotSymmetricError, NotPositiveDefiniteError: a
+            non-finite entry, ``det g`` identically zero, a metric of numbers that is not Hermitian
+            positive definite (:func:`flowtheory.riemann.check_nondegenerate`).
     """
-    g, z, zbar = _prepare(g, z, zbar)
+    g, z, zbar = _prepare_metric(g, z, zbar)
     simp = as_simplifier(simplify)
     f = replace_conjugates(f, z, zbar)
     hess = sp.Matrix(len(z), len(z), lambda a, b: sp.diff(f, z[a], zbar[b]))

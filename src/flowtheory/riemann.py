@@ -30,8 +30,11 @@ which keeps expression swell down.
 
 Results are cached by the value of the (immutable) inputs (:func:`flowtheory.caching.cached_by_value`),
 so asking for Γ, Ricci and R of one metric computes Γ once.  Every function checks the shape and the
-symmetry of the metric (``NotSymmetricError``); positive definiteness is checked, at sample points,
-by :func:`check_metric`.
+symmetry of the metric (``NotSymmetricError``) and rejects what no sample point could save
+(:func:`check_nondegenerate`): NaN or infinite entries (``NonFiniteError``), a determinant that is
+identically zero (``DegenerateInputError``) and a metric of numbers that is not positive definite
+(``NotPositiveDefiniteError``, Sylvester's criterion in exact arithmetic).  Positive definiteness of
+a metric with symbolic entries is checked, at sample points, by :func:`check_metric`.
 """
 
 from __future__ import annotations
@@ -41,7 +44,14 @@ from typing import Callable, Mapping, Sequence, Union
 import sympy as sp
 
 from flowtheory.caching import cached_by_value
-from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError, NotSymmetricError
+from flowtheory.errors import (
+    DegenerateInputError,
+    EmptyInputError,
+    InvalidParameterError,
+    NonFiniteError,
+    NotPositiveDefiniteError,
+    NotSymmetricError,
+)
 from flowtheory.exact import evaluate, random_rational_points
 
 __all__ = [
@@ -49,6 +59,7 @@ __all__ = [
     "apply_simplifier",
     "as_simplifier",
     "check_metric",
+    "check_nondegenerate",
     "christoffel",
     "default_sample_points",
     "grad_norm_sq",
@@ -80,12 +91,72 @@ def as_simplifier(simplify: Simplifier) -> Callable[[sp.Expr], sp.Expr] | None:
     raise InvalidParameterError(f"simplify must be a bool or a callable, got {simplify!r}")
 
 
-def _prepare(g, coords) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
-    """Shape checks; returns the metric as an immutable (hashable) matrix and coords as a tuple."""
+def _as_metric(g) -> sp.ImmutableMatrix:
+    """The metric as a square, non-empty immutable (hashable) matrix."""
     try:
         g = sp.ImmutableMatrix(g)
     except (TypeError, ValueError, sp.SympifyError) as exc:
         raise InvalidParameterError(f"metric is not a matrix: {exc}") from None
+    if g.rows != g.cols:
+        raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
+    if g.rows == 0:
+        raise InvalidParameterError("metric is empty (0x0): need at least one coordinate")
+    return g
+
+
+def check_nondegenerate(g: sp.MatrixBase, *, hermitian: bool = False) -> None:
+    """Reject a metric that no sample point can save; return ``None`` or raise a named error.
+
+    Checks, in order: every entry finite; ``det g`` not identically zero (structurally: a zero
+    diagonal entry of a diagonal metric, or a Berkowitz determinant that evaluates to 0); and, for a
+    metric whose entries are all numbers, positive definiteness by Sylvester's criterion (every
+    leading principal minor ``> 0``, decided exactly).  ``hermitian=True`` (Kähler metrics ``g_{a b̄}``)
+    allows complex entries and requires ``g = g^†`` for a metric of numbers; otherwise numbers must be
+    real.  Symbolic entries are not sampled here (:func:`check_metric` does that).
+
+    >>> import sympy as sp
+    >>> check_nondegenerate(sp.diag(-1, 1))
+    Traceback (most recent call last):
+        ...
+    flowtheory.errors.NotPositiveDefiniteError: metric [[-1, 0], [0, 1]] is not positive definite: its leading 1x1 minor is -1
+
+    Raises:
+        NonFiniteError: an entry is NaN or infinite (``nan``, ``oo``, ``zoo``).
+        DegenerateInputError: ``det g`` is identically zero (e.g. the zero metric).
+        NotSymmetricError: a Hermitian metric of numbers with ``g ≠ g^†``.
+        NotPositiveDefiniteError: a metric of numbers with a complex entry (``hermitian=False``) or a
+            leading principal minor ``<= 0``.
+    """
+    g = sp.ImmutableMatrix(g)
+    n = g.rows
+    for i in range(n):
+        for j in range(n):
+            if g[i, j].has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                raise NonFiniteError(f"metric entry g[{i},{j}] = {g[i, j]} is not finite")
+    if g.is_diagonal():
+        zero = [i for i in range(n) if g[i, i] == 0]
+        if zero:
+            raise DegenerateInputError(f"metric is singular: its diagonal entry g[{zero[0]},{zero[0]}] is 0, so det g = 0")
+    elif _adjugate_and_det(g)[1] == 0:
+        raise DegenerateInputError(f"metric {g.tolist()} is singular: det g = 0 identically")
+    if g.free_symbols:
+        return
+    if hermitian:
+        if any(sp.expand(g[i, j] - sp.conjugate(g[j, i])) != 0 for i in range(n) for j in range(i, n)):
+            raise NotSymmetricError(f"metric {g.tolist()} is not Hermitian")
+    elif any(e.is_real is False for e in g):
+        raise NotPositiveDefiniteError(f"metric {g.tolist()} has complex entries")
+    for k in range(1, n + 1):
+        minor = sp.expand(g[:k, :k].det(method="berkowitz"))
+        if hermitian:
+            minor = sp.re(minor)
+        if minor.is_positive is False:
+            raise NotPositiveDefiniteError(f"metric {g.tolist()} is not positive definite: its leading {k}x{k} minor is {minor}")
+
+
+def _prepare(g, coords) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
+    """Shape checks; returns the metric as an immutable (hashable) matrix and coords as a tuple."""
+    g = _as_metric(g)
     coords = tuple(coords)
     if not coords:
         raise InvalidParameterError("at least one coordinate is required")
@@ -93,11 +164,10 @@ def _prepare(g, coords) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
         raise InvalidParameterError(f"coordinates must be sympy Symbols, got {coords}")
     if len(set(coords)) != len(coords):
         raise InvalidParameterError(f"repeated coordinate in {coords}")
-    if g.rows != g.cols:
-        raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
     if g.rows != len(coords):
         raise InvalidParameterError(f"metric is {g.rows}x{g.cols} but there are {len(coords)} coordinates")
     _require_symmetric(g)
+    check_nondegenerate(g)
     return g, coords
 
 
@@ -152,9 +222,11 @@ def check_metric(
     Raises:
         InvalidParameterError: wrong shape, coordinate count mismatch, a sample point that leaves
             symbols unassigned.
+        EmptyInputError: ``sample_points`` is given but empty.
         NotSymmetricError: ``g_ij - g_ji`` does not simplify to zero.
         NotPositiveDefiniteError: ``g`` is not real symmetric positive definite at a sample point.
-        NonFiniteError: ``g`` is singular (infinite / NaN) at a sample point.
+        NonFiniteError: ``g`` is singular (infinite / NaN) at a sample point, or has a non-finite entry.
+        DegenerateInputError: ``det g`` is identically zero (:func:`check_nondegenerate`).
     """
     import numpy as np
 
@@ -163,6 +235,8 @@ def check_metric(
         extra = sorted(g.free_symbols - set(coords), key=str)
         points = default_sample_points(list(coords) + extra)
     else:
+        if len(sample_points) == 0:
+            raise EmptyInputError("sample_points is empty: positive definiteness would be checked nowhere")
         points = [p if isinstance(p, Mapping) else dict(zip(coords, p)) for p in sample_points]
         for p in sample_points:
             if not isinstance(p, Mapping) and len(p) != len(coords):
@@ -301,6 +375,11 @@ def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matr
     Diagonal metrics are inverted entrywise; otherwise ``adj(g) / det(g)`` (Berkowitz determinant),
     with no simplification unless ``simplify`` asks for it.
 
+    Raises:
+        InvalidParameterError: not a square, non-empty matrix.
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: as :func:`check_nondegenerate`
+            (a singular metric has no inverse).
+
     >>> import sympy as sp
     >>> th = sp.Symbol("theta")
     >>> inverse_metric(sp.diag(1, sp.sin(th)**2))
@@ -308,9 +387,8 @@ def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matr
     [1,                0],
     [0, sin(theta)**(-2)]])
     """
-    g = sp.ImmutableMatrix(g)
-    if g.rows != g.cols:
-        raise InvalidParameterError(f"metric must be square, got shape {g.shape}")
+    g = _as_metric(g)
+    check_nondegenerate(g)
     return sp.Matrix(_inverse(g, as_simplifier(simplify)))
 
 
@@ -321,6 +399,14 @@ def christoffel(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simp
 
     Symmetric in ``(i, j)``.  Unit sphere ``g = diag(1, sin²θ)`` in ``(θ, φ)``:
     ``Γ^θ_{φφ} = −sin θ cos θ``, ``Γ^φ_{θφ} = cos θ / sin θ``.
+
+    Raises:
+        InvalidParameterError: a metric that is not square, or coordinates that are not distinct
+            Symbols, one per row.
+        NotSymmetricError: ``g_ij − g_ji`` does not simplify to zero.
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
+            determinant that is identically zero, a metric of numbers that is not positive
+            definite (:func:`check_nondegenerate`).
     """
     g, coords = _prepare(g, coords)
     return sp.Array(_christoffel(g, coords, as_simplifier(simplify)))
@@ -334,6 +420,14 @@ def riemann_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: S
 
     so that ``[∇_c, ∇_d] V^a = R^a_{bcd} V^b`` and the unit sphere has ``R^θ_{φθφ} = sin²θ``.
     Antisymmetric in ``(c, d)`` exactly (only ``c < d`` is computed).
+
+    Raises:
+        InvalidParameterError: a metric that is not square, or coordinates that are not distinct
+            Symbols, one per row.
+        NotSymmetricError: ``g_ij − g_ji`` does not simplify to zero.
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
+            determinant that is identically zero, a metric of numbers that is not positive
+            definite (:func:`check_nondegenerate`).
     """
     g, coords = _prepare(g, coords)
     return sp.Array(_riemann(g, coords, as_simplifier(simplify)))
@@ -346,6 +440,14 @@ def ricci_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Sim
     ``R_{bd} = ∂_a Γ^a_{db} − ∂_d Γ^a_{ab} + Γ^a_{ae} Γ^e_{db} − Γ^a_{de} Γ^e_{ab}``
     (equal to contracting :func:`riemann_tensor`; the tests check this).  Positive on spheres:
     the round S^n of radius r has ``R_{ij} = (n−1)/r² g_{ij}``.
+
+    Raises:
+        InvalidParameterError: a metric that is not square, or coordinates that are not distinct
+            Symbols, one per row.
+        NotSymmetricError: ``g_ij − g_ji`` does not simplify to zero.
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
+            determinant that is identically zero, a metric of numbers that is not positive
+            definite (:func:`check_nondegenerate`).
     """
     g, coords = _prepare(g, coords)
     return sp.Matrix(_ricci(g, coords, as_simplifier(simplify)))
@@ -356,6 +458,14 @@ def ricci_scalar(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Sim
 
     Unit round S² has R = +2; the round S^n of radius r has R = n(n−1)/r²; the Poincaré
     half-plane (dx² + dy²)/y² has R = −2.
+
+    Raises:
+        InvalidParameterError: a metric that is not square, or coordinates that are not distinct
+            Symbols, one per row.
+        NotSymmetricError: ``g_ij − g_ji`` does not simplify to zero.
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
+            determinant that is identically zero, a metric of numbers that is not positive
+            definite (:func:`check_nondegenerate`).
 
     >>> import sympy as sp
     >>> th, ph = sp.symbols("theta phi")
@@ -370,6 +480,14 @@ def hessian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simpli
     r"""The covariant Hessian ``∇_i ∇_j f = ∂_i ∂_j f − Γ^k_{ij} ∂_k f``, a symmetric ``n x n`` Matrix.
 
     This is the ``∇_i ∇_j φ`` of the Perelman flow (2.40).
+
+    Raises:
+        InvalidParameterError: a metric that is not square, or coordinates that are not distinct
+            Symbols, one per row.
+        NotSymmetricError: ``g_ij − g_ji`` does not simplify to zero.
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
+            determinant that is identically zero, a metric of numbers that is not positive
+            definite (:func:`check_nondegenerate`).
     """
     g, coords = _prepare(g, coords)
     simp = as_simplifier(simplify)
@@ -389,13 +507,30 @@ def laplacian(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simp
     r"""The Laplace–Beltrami operator ``Δf = g^{ij} ∇_i ∇_j f`` (the analyst's sign: Δ ≤ 0 on L²).
 
     Equal to ``(1/√g) ∂_i(√g g^{ij} ∂_j f)``; on the unit S², ``Δ cos θ = −2 cos θ``.
+
+    Raises:
+        InvalidParameterError: a metric that is not square, or coordinates that are not distinct
+            Symbols, one per row.
+        NotSymmetricError: ``g_ij − g_ji`` does not simplify to zero.
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
+            determinant that is identically zero, a metric of numbers that is not positive
+            definite (:func:`check_nondegenerate`).
     """
     g, coords = _prepare(g, coords)
     return _trace_with_inverse(g, hessian(f, g, coords, simplify=simplify), as_simplifier(simplify))
 
 
 def grad_norm_sq(f: sp.Expr, g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
-    """``|∇f|² = g^{ij} ∂_i f ∂_j f`` (the ``|∇φ|²`` of the Perelman functional (2.41))."""
+    """``|∇f|² = g^{ij} ∂_i f ∂_j f`` (the ``|∇φ|²`` of the Perelman functional (2.41)).
+
+    Raises:
+        InvalidParameterError: a metric that is not square, or coordinates that are not distinct
+            Symbols, one per row.
+        NotSymmetricError: ``g_ij − g_ji`` does not simplify to zero.
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
+            determinant that is identically zero, a metric of numbers that is not positive
+            definite (:func:`check_nondegenerate`).
+    """
     g, coords = _prepare(g, coords)
     f = sp.sympify(f)
     df = sp.Matrix([sp.diff(f, x) for x in coords])
@@ -406,7 +541,16 @@ def volume_density(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: S
     """The Riemannian volume density ``√det g`` (so ``dV = √det g dⁿx``, the dV of (2.41)).
 
     No branch of the square root is chosen for the caller: ``√(r⁴ sin²θ)`` stays as it is unless
-    ``simplify`` (or symbols declared positive) allows sympy to take it apart.
+    ``simplify`` (or symbols declared positive) allows sympy to take it apart.  The metric must be
+    positive definite (``det g > 0``): enforced exactly for a metric of numbers, so that
+    ``diag(−1, 1)`` is refused rather than given the density ``I``; a symbolic metric is the
+    caller's to check (:func:`check_metric`).
+
+    Raises:
+        InvalidParameterError, NotSymmetricError: as :func:`christoffel`.
+        NonFiniteError: a non-finite entry.
+        DegenerateInputError: ``det g`` is identically zero (the density would vanish everywhere).
+        NotPositiveDefiniteError: a metric of numbers that is not positive definite.
     """
     g, coords = _prepare(g, coords)
     simp = as_simplifier(simplify)

@@ -30,7 +30,8 @@ import numpy as np
 from jaxtyping import Array, ArrayLike
 from scipy.special import ndtri
 
-from flowtheory.errors import InvalidParameterError, NonFiniteError
+from flowtheory.errors import DegenerateInputError, EmptyInputError, InvalidParameterError
+from numerics.checks import require_finite
 
 __all__ = [
     "Estimate",
@@ -71,16 +72,27 @@ class SlopeFit:
     weighted: bool
 
 
-def _finite(name: str, a: np.ndarray) -> np.ndarray:
-    if not np.all(np.isfinite(a)):
-        raise NonFiniteError(f"{name} contains NaN or infinity")
+def _finite(name: str, a: ArrayLike) -> np.ndarray:
+    """``a`` as a float array, checked finite (:func:`numerics.checks.require_finite`)."""
+    a = np.asarray(a, dtype=float)
+    require_finite(a, name)
     return a
 
 
 def mean_estimate(samples: ArrayLike, axis: int = 0) -> Estimate:
-    """Mean over independent draws along ``axis`` with the standard error ``std(ddof=1)/sqrt(M)``."""
-    x = _finite("samples", np.asarray(samples, dtype=float))
+    """Mean over independent draws along ``axis`` with the standard error ``std(ddof=1)/sqrt(M)``.
+
+    Raises:
+        NonFiniteError: NaN or infinity in ``samples``.
+        EmptyInputError: no draws (``samples`` is empty along ``axis``).
+        InvalidParameterError: ``axis`` out of range, or a single draw (no standard error).
+    """
+    x = _finite("samples", samples)
+    if not -x.ndim <= axis < x.ndim:
+        raise InvalidParameterError(f"axis {axis} is out of range for samples of shape {x.shape}")
     m = x.shape[axis]
+    if m == 0:
+        raise EmptyInputError(f"samples has no draws along axis {axis} (shape {x.shape})")
     if m < 2:
         raise InvalidParameterError(f"need at least 2 draws for a standard error, got {m}")
     return Estimate(x.mean(axis=axis), x.std(axis=axis, ddof=1) / math.sqrt(m), m)
@@ -92,8 +104,17 @@ def rms_estimate(errors: ArrayLike) -> Estimate:
     Per draw :math:`q_m = \text{mean}(e_m^2)` (mean over the trailing axes); the RMS is
     :math:`\sqrt{\bar q}` and its standard error by the delta method
     :math:`\mathrm{SE}(\bar q)/(2\sqrt{\bar q})`.
+
+    Raises:
+        NonFiniteError: NaN or infinity in ``errors``.
+        InvalidParameterError: ``errors`` is a scalar (no axis of draws), or has one draw.
+        EmptyInputError: no draws, or no entries per draw.
     """
-    e = _finite("errors", np.asarray(errors, dtype=float))
+    e = _finite("errors", errors)
+    if e.ndim == 0:
+        raise InvalidParameterError("errors must have a leading axis of draws, got a scalar")
+    if e.size == 0:
+        raise EmptyInputError(f"errors is empty (shape {e.shape}): need at least one entry per draw")
     q = (e**2).reshape(e.shape[0], -1).mean(axis=1)
     est = mean_estimate(q)
     rms = math.sqrt(float(est.mean))
@@ -132,19 +153,35 @@ def fit_loglog_slope(n: ArrayLike, y: ArrayLike, y_se: ArrayLike | None = None) 
         >>> fit = fit_loglog_slope(n, 3.0 / np.sqrt(n))
         >>> round(fit.slope, 12), round(float(np.exp(fit.intercept)), 12)
         (-0.5, 3.0)
+
+    Raises:
+        NonFiniteError: NaN or infinity in ``n``, ``y`` or ``y_se``.
+        EmptyInputError: ``n`` and ``y`` are empty.
+        InvalidParameterError: shapes that differ or are not 1-d, fewer than 2 points (3 unweighted),
+            a non-positive ``n``, ``y`` or ``y_se``.
+        DegenerateInputError: every ``n`` is the same (the slope is undetermined).
     """
-    n = _finite("n", np.asarray(n, dtype=float))
-    y = _finite("y", np.asarray(y, dtype=float))
-    if n.shape != y.shape or n.ndim != 1 or len(n) < 2:
-        raise InvalidParameterError(f"n and y must be 1-d of equal length >= 2, got {n.shape} and {y.shape}")
-    if np.any(n <= 0) or np.any(y <= 0):
-        raise InvalidParameterError("a log-log fit needs positive n and y")
+    n = _finite("n", n)
+    y = _finite("y", y)
+    if n.shape != y.shape or n.ndim != 1:
+        raise InvalidParameterError(f"n and y must be 1-d of equal length, got {n.shape} and {y.shape}")
+    if len(n) == 0:
+        raise EmptyInputError("n and y are empty: a slope fit needs at least 2 points")
+    if len(n) < 2:
+        raise InvalidParameterError(f"a slope fit needs at least 2 points, got {len(n)}")
+    if np.any(n <= 0):
+        raise InvalidParameterError(f"a log-log fit needs positive n, got min {n.min():.3g}")
+    if np.any(y <= 0):
+        raise InvalidParameterError(f"a log-log fit needs positive y, got min {y.min():.3g}")
+    if np.all(n == n[0]):
+        raise DegenerateInputError(f"all sample sizes n are equal ({n[0]:g}): the slope in log n is undetermined")
     X = np.stack([np.ones_like(n), np.log(n)], axis=1)
     t = np.log(y)
     if y_se is not None:
-        s = _finite("y_se", np.asarray(y_se, dtype=float)) / y
-        if s.shape != y.shape or np.any(s <= 0):
-            raise InvalidParameterError("y_se must be positive and of the shape of y")
+        y_se = _finite("y_se", y_se)
+        if y_se.shape != y.shape or np.any(y_se <= 0):
+            raise InvalidParameterError(f"y_se must be positive and of the shape of y {y.shape}, got shape {y_se.shape}")
+        s = y_se / y
         w = 1.0 / s**2
         cov = np.linalg.inv(X.T @ (w[:, None] * X))
         beta = cov @ X.T @ (w * t)
@@ -187,8 +224,20 @@ def z_value(failure_probability: float, n_tests: int = 1) -> float:
 
 
 def z_scores(estimate: Estimate, exact: ArrayLike, bias: ArrayLike = 0.0) -> np.ndarray:
-    r""":math:`(|\hat\mu - \mu| - |\text{bias}|)_+/\mathrm{SE}` elementwise (``bias``: a known bound on a systematic error)."""
-    diff = np.abs(np.asarray(estimate.mean) - np.asarray(exact, dtype=float)) - np.abs(np.asarray(bias, dtype=float))
+    r""":math:`(|\hat\mu - \mu| - |\text{bias}|)_+/\mathrm{SE}` elementwise (``bias``: a known bound on a systematic error).
+
+    Raises:
+        NonFiniteError: NaN or infinity in ``exact`` or ``bias``.
+        InvalidParameterError: ``exact`` or ``bias`` does not broadcast to the estimate's shape.
+    """
+    exact, bias = _finite("exact", exact), _finite("bias", bias)
+    shape = np.shape(estimate.mean)
+    for name, value in (("exact", exact), ("bias", bias)):
+        try:
+            np.broadcast_to(value, shape)
+        except ValueError:
+            raise InvalidParameterError(f"{name} of shape {value.shape} does not broadcast to the estimate's shape {shape}") from None
+    diff = np.abs(np.asarray(estimate.mean) - exact) - np.abs(bias)
     diff = np.maximum(diff, 0.0)
     se = np.asarray(estimate.se)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -200,8 +249,12 @@ def assert_within(estimate: Estimate, exact: ArrayLike, z: float, bias: ArrayLik
 
     Raises:
         AssertionError: with the worst element's estimate, exact value and z-score.
+        EmptyInputError: an estimate with no elements (nothing would be tested).
+        NonFiniteError, InvalidParameterError: as :func:`z_scores`.
     """
     zs = z_scores(estimate, exact, bias)
+    if zs.size == 0:
+        raise EmptyInputError(f"{what} has no elements: nothing to test")
     worst = int(np.argmax(zs))
     zmax = float(zs.reshape(-1)[worst])
     if not zmax <= z:

@@ -47,6 +47,7 @@ import numpy as np
 from jaxtyping import Array, Complex, Float, Int
 
 from flowtheory.errors import InvalidParameterError
+from numerics.checks import require_finite, require_nonempty
 
 __all__ = [
     "BatchedClustering",
@@ -62,8 +63,7 @@ def _check_counts(n_points: int, n_batches: int, n_clusters: int) -> None:
     for name, value in (("n_batches", n_batches), ("n_clusters", n_clusters)):
         if not (isinstance(value, (int, np.integer)) and value >= 1):
             raise InvalidParameterError(f"{name} must be a positive integer, got {value!r}")
-    if n_points < 1:
-        raise InvalidParameterError(f"need at least one point, got {n_points}")
+    require_nonempty(n_points, "points")
     if n_batches > n_points:
         raise InvalidParameterError(f"{n_batches} batches for {n_points} points: a batch would be empty")
     smallest = n_points // n_batches
@@ -78,6 +78,12 @@ def agglomerative_fs_labels(distances: Float[Array, "M M"], n_clusters: int) -> 
     """Average-linkage agglomerative clustering on a precomputed FS distance matrix (step 2).
 
     Returns labels in ``0..n_clusters-1``; every label is used.
+
+    Raises:
+        InvalidParameterError: not a square matrix, negative distances, or ``n_clusters`` not in
+            ``1..M``.
+        EmptyInputError: an empty matrix (no points).
+        NonFiniteError: NaN or infinity in ``distances``.
     """
     from sklearn.cluster import AgglomerativeClustering
 
@@ -85,6 +91,9 @@ def agglomerative_fs_labels(distances: Float[Array, "M M"], n_clusters: int) -> 
     if d.ndim != 2 or d.shape[0] != d.shape[1]:
         raise InvalidParameterError(f"expected a square distance matrix, got shape {d.shape}")
     _check_counts(d.shape[0], 1, n_clusters)
+    require_finite(d, "distances")
+    if np.any(d < 0):
+        raise InvalidParameterError(f"distances must be >= 0, got min {d.min():.3g}")
     model = AgglomerativeClustering(n_clusters=int(n_clusters), metric="precomputed", linkage="average")
     return model.fit_predict(d).astype(np.int64)
 
@@ -130,6 +139,8 @@ def batched_agglomerative_clustering(
     Raises:
         InvalidParameterError: ``C`` or ``B`` not positive, ``B > N``, or ``C`` larger than the
             smallest batch.
+        EmptyInputError: no points.
+        NonFiniteError: NaN or infinity in ``points`` (via :func:`numerics.cy.distance.fs_distance_matrix`).
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -178,6 +189,12 @@ def birch_euclidean_labels(
     quadratic in the number of subclusters, so while a fit leaves more than ``max_subclusters``
     of them the radius is multiplied by 1.5 and Birch refitted (at 10^5 quintic points radius 0.5
     leaves ~19000 subclusters).
+
+    Raises:
+        InvalidParameterError: ``points`` not ``(N, n)``, ``n_clusters`` not in ``1..N``, a
+            non-positive ``birch_threshold`` or ``max_subclusters < n_clusters``.
+        EmptyInputError: no points.
+        NonFiniteError: NaN or infinity in ``points``.
     """
     from sklearn.cluster import Birch
 
@@ -185,6 +202,7 @@ def birch_euclidean_labels(
     if z.ndim != 2:
         raise InvalidParameterError(f"points must have shape (N, n), got {z.shape}")
     _check_counts(z.shape[0], 1, n_clusters)
+    require_finite(z, "points")
     if not (birch_threshold > 0 and max_subclusters >= n_clusters):
         raise InvalidParameterError(f"need birch_threshold > 0 and max_subclusters >= n_clusters, got {birch_threshold}, {max_subclusters}")
     features = np.concatenate([z.real, z.imag], axis=1)
@@ -211,6 +229,8 @@ def fs_silhouette_score(
     Raises:
         InvalidParameterError: fewer than 2 or more than ``N - 1`` distinct labels (silhouette
             undefined), or mismatched shapes.
+        EmptyInputError: no points.
+        NonFiniteError: NaN or infinity in ``points``.
     """
     from sklearn.metrics import silhouette_score
 
@@ -219,6 +239,7 @@ def fs_silhouette_score(
     z, lab = np.asarray(points), np.asarray(labels)
     if z.ndim != 2 or lab.shape != (z.shape[0],):
         raise InvalidParameterError(f"need points (N, n) and labels (N,), got {z.shape} and {lab.shape}")
+    require_nonempty(z.shape[0], "points")
     if sample_size is not None and z.shape[0] > sample_size:
         idx = np.sort(np.random.default_rng(seed).choice(z.shape[0], size=sample_size, replace=False))
         z, lab = z[idx], lab[idx]
@@ -229,5 +250,14 @@ def fs_silhouette_score(
 
 
 def cluster_order(labels: Int[Array, " N"]) -> Int[Array, " N"]:
-    """The permutation that groups points by label (stable, labels ascending): figure 2's ordering."""
-    return np.argsort(np.asarray(labels), kind="stable")
+    """The permutation that groups points by label (stable, labels ascending): figure 2's ordering.
+
+    Raises:
+        InvalidParameterError: ``labels`` not 1-d integers.
+        EmptyInputError: no labels.
+    """
+    lab = np.asarray(labels)
+    if lab.ndim != 1 or not np.issubdtype(lab.dtype, np.integer):
+        raise InvalidParameterError(f"labels must be 1-d integers, got {lab.dtype} of shape {lab.shape}")
+    require_nonempty(lab.shape[0], "labels", "entries")
+    return np.argsort(lab, kind="stable")

@@ -56,7 +56,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float
 
-from flowtheory.errors import InvalidParameterError, NonFiniteError
+from flowtheory.errors import InvalidParameterError
+from numerics.checks import require_finite, require_nonempty
 
 __all__ = [
     "NearestNeighbourStatistics",
@@ -96,15 +97,15 @@ def apply_threshold(d: Float[Array, "*batch"], threshold: float | None = None) -
 
 
 def _check_points(z, name: str = "z") -> np.ndarray:
-    """Homogeneous coordinates, last axis: finite, at least 2 of them, no zero vector."""
+    """Homogeneous coordinates, last axis: finite, at least 2 of them, no zero vector, at least one point."""
     arr = np.asarray(z)
     if arr.ndim < 1 or arr.shape[-1] < 2:
         raise InvalidParameterError(f"{name} must hold homogeneous coordinates on its last axis (>= 2 of them), got shape {arr.shape}")
+    require_nonempty(math.prod(arr.shape[:-1]), name)
     if not np.issubdtype(arr.dtype, np.number):
         raise InvalidParameterError(f"{name} must be numeric, got dtype {arr.dtype}")
-    if not np.all(np.isfinite(arr)):
-        raise NonFiniteError(f"{name} contains NaN or infinity")
-    if arr.size and np.any(np.max(np.abs(arr), axis=-1) == 0):
+    require_finite(arr, name)
+    if np.any(np.max(np.abs(arr), axis=-1) == 0):
         raise InvalidParameterError(f"{name} contains the zero vector, which is not a point of projective space")
     return arr.astype(np.complex128)
 
@@ -152,6 +153,7 @@ def fs_distance(
 
     Raises:
         InvalidParameterError: a zero vector, mismatched or too few coordinates, bad threshold.
+        EmptyInputError: ``z`` or ``w`` holds no point.
         NonFiniteError: NaN or infinity in the input.
 
     Example:
@@ -197,6 +199,10 @@ def fs_distance_matrix(
     the result itself is ``N x M`` — for nearest neighbours of large samples use
     :func:`nearest_neighbour_distances`, which never forms it.  With ``w`` omitted the matrix is
     exactly symmetric, and its diagonal (``O(eps)`` before the threshold) is 0 unless ``threshold=0``.
+
+    Raises:
+        InvalidParameterError, EmptyInputError, NonFiniteError: as :func:`fs_distance`, and for
+            arrays that are not ``(N, n)``, ``(M, n)`` or a ``block`` that is not a positive integer.
     """
     z = _check_points(z, "z")
     w = z if w is None else _check_points(w, "w")
@@ -220,8 +226,11 @@ def projector_embedding(z: Complex[Array, "N n"]) -> Float[Array, "N n*n"]:
     for ``i < j``, so that ``e(z) . e(w) = tr(P Q) = |u^dagger v|^2 = cos^2 d(z, w)`` and the Euclidean
     distance ``|e(z) - e(w)| = sqrt(2) sin d(z, w)`` is an increasing function of the FS distance:
     Euclidean nearest neighbours in this embedding are FS nearest neighbours.
+
+    Raises:
+        InvalidParameterError, EmptyInputError, NonFiniteError: as :func:`fs_distance`.
     """
-    z = np.asarray(z)
+    z = _check_points(z, "z")
     u = z / np.linalg.norm(z, axis=-1, keepdims=True)
     i, j = np.triu_indices(u.shape[-1], 1)
     off = np.conj(u[..., i]) * u[..., j]
@@ -291,6 +300,11 @@ def nearest_neighbour_distances(
 
     Returns:
         ``(N,)`` float64 nearest-neighbour distances.
+
+    Raises:
+        EmptyInputError: no points.
+        InvalidParameterError: fewer than 2 points, a zero vector, bad ``block`` / ``refine_below`` / ``threshold``.
+        NonFiniteError: NaN or infinity in ``z``.
     """
     from numerics.io.progress import progress_bar
 
@@ -347,6 +361,9 @@ def nearest_neighbour_statistics(
 
     ``mean_se`` is the plug-in standard error ``std / sqrt(N)``; nearest-neighbour distances of
     one sample are weakly dependent (mutual neighbours), so it is indicative, not exact.
+
+    Raises:
+        EmptyInputError, InvalidParameterError, NonFiniteError: as :func:`nearest_neighbour_distances`.
     """
     d = np.asarray(nearest_neighbour_distances(z, threshold=threshold, block=block, progress=progress))
     return NearestNeighbourStatistics(
@@ -374,12 +391,21 @@ def poisson_mean_nn_distance(n_points: Float[Array, "..."], real_dim: int, volum
     For FS-distributed points on a degree-``k`` hypersurface of complex dimension ``m`` in this
     module's normalisation, :math:`V = k\,\pi^m/m!` (the Fermat quintic: ``d = 6``,
     :math:`V = 5\pi^3/6`, prefactor :math:`\Gamma(7/6)\,5^{1/6} = 1.2131`).
+
+    Raises:
+        InvalidParameterError: ``real_dim`` not a positive integer, ``volume`` not a positive finite
+            number, or an ``n_points`` that is not positive.
+        NonFiniteError: NaN or infinity in ``n_points``.
     """
-    if not (isinstance(real_dim, int) and real_dim >= 1) or not volume > 0:
+    if not (isinstance(real_dim, int) and real_dim >= 1) or not (math.isfinite(volume) and volume > 0):
         raise InvalidParameterError(f"need a positive integer dimension and a positive volume, got {real_dim}, {volume}")
+    n = np.asarray(n_points, dtype=float)
+    require_finite(n, "n_points")
+    if np.any(n <= 0):
+        raise InvalidParameterError(f"n_points must be positive, got min {n.min():g}")
     d = real_dim
     ball = math.pi ** (d / 2) / math.gamma(d / 2 + 1)
-    return math.gamma(1 + 1 / d) * (volume / ball) ** (1 / d) * np.asarray(n_points, dtype=float) ** (-1 / d)
+    return math.gamma(1 + 1 / d) * (volume / ball) ** (1 / d) * n ** (-1 / d)
 
 
 def fs_distance_reference(a, b, digits: int = 50) -> float:

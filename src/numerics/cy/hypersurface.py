@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Complex, Float
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, OffManifoldError, SingularManifoldError
+from numerics.checks import require_nonempty
 
 #: Relative distance of psi**degree from 1 below which a member counts as singular.
 SINGULAR_TOLERANCE = 1e-10
@@ -121,13 +122,15 @@ class Hypersurface:
         """Check a batch of homogeneous coordinates and return it as a complex128 ``(N, m)`` array.
 
         Raises:
-            InvalidParameterError: wrong shape, no points, or a zero vector (not a point of P^(m-1)).
+            InvalidParameterError: wrong shape, or a zero vector (not a point of P^(m-1)).
+            EmptyInputError: no points (``N = 0``).
             NonFiniteError: a NaN or infinite coordinate.
             OffManifoldError: :meth:`residual` above ``tolerance`` for some point.
         """
         z = jnp.asarray(z, dtype=jnp.complex128)
-        if z.ndim != 2 or z.shape[-1] != self.n_ambient or z.shape[0] == 0:
+        if z.ndim != 2 or z.shape[-1] != self.n_ambient:
             raise InvalidParameterError(f"points must have shape (N >= 1, {self.n_ambient}), got {z.shape}")
+        require_nonempty(z.shape[0], "points")
         if not bool(jnp.all(jnp.isfinite(z.real) & jnp.isfinite(z.imag))):
             raise NonFiniteError("non-finite homogeneous coordinates")
         zero = jnp.all(z == 0, axis=-1)

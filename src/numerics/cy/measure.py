@@ -42,7 +42,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Float, Int
 
-from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
+from flowtheory.errors import EmptyInputError, InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
+from numerics.checks import require_finite, require_nonempty, require_weights
 from numerics.cy.hypersurface import Hypersurface
 from numerics.cy.patches import Chart, chart, embedding_jacobian
 
@@ -171,11 +172,23 @@ class SigmaResult:
 
 
 def clustered_stderr(influence: Float[Array, " N"], clusters: Int[Array, " N"] | None) -> float:
-    """Standard error of a mean-type estimator from its influence values, lines as clusters."""
+    """Standard error of a mean-type estimator from its influence values, lines as clusters.
+
+    Raises:
+        InvalidParameterError: ``influence`` not 1-d, or ``clusters`` not integer labels of its shape.
+        EmptyInputError: no influence values.
+        NonFiniteError: NaN or infinity in ``influence``.
+    """
     influence = jnp.asarray(influence)
+    if influence.ndim != 1:
+        raise InvalidParameterError(f"influence must be 1-d, got shape {influence.shape}")
     n_pts = influence.shape[0]
+    require_nonempty(n_pts, "influence", "values")
+    require_finite(influence, "influence")
     if clusters is not None:
         clusters = jnp.asarray(clusters)
+        if clusters.shape != influence.shape or not jnp.issubdtype(clusters.dtype, jnp.integer):
+            raise InvalidParameterError(f"clusters must be integer labels of shape {influence.shape}, got {clusters.dtype} of shape {clusters.shape}")
         influence = jax.ops.segment_sum(influence, clusters - clusters.min(), num_segments=int(clusters.max() - clusters.min()) + 1)
     return float(jnp.sqrt(jnp.sum(influence**2)) / n_pts)
 
@@ -203,17 +216,29 @@ def sigma_measure(
     Raises:
         NonFiniteError: a non-finite input.
         NotPositiveDefiniteError: ``det_g <= 0`` somewhere (``g`` is not a metric there).
-        InvalidParameterError: mismatched shapes or an empty sample.
+        EmptyInputError: an empty sample.
+        InvalidParameterError: mismatched shapes (``clusters`` too), a negative weight (it would
+            give a negative volume), ``omega2 <= 0``, a ``region`` fraction outside ``(0, 1]`` or a
+            negative region stderr.
+        DegenerateInputError: every weight is 0 (the weighted means have no normalisation).
     """
     w, det_g, omega2 = (jnp.asarray(x, dtype=jnp.float64) for x in (weights, det_g, omega2))
-    if not (w.ndim == 1 and w.shape == det_g.shape == omega2.shape and w.shape[0] > 0):
+    if not (w.ndim == 1 and w.shape == det_g.shape == omega2.shape):
         raise InvalidParameterError(f"weights, det_g and omega2 must be equal-length 1-d arrays, got {w.shape}, {det_g.shape}, {omega2.shape}")
-    if not bool(jnp.all(jnp.isfinite(w) & jnp.isfinite(det_g) & jnp.isfinite(omega2))):
-        raise NonFiniteError("non-finite weights, det g or |Omega|^2")
+    require_nonempty(w.shape[0], "weights")
+    for name, value in (("weights", w), ("det_g", det_g), ("omega2", omega2)):
+        require_finite(value, name)
+    require_weights(w, "weights")
     if not bool(jnp.all(det_g > 0)):
         raise NotPositiveDefiniteError(f"det g <= 0 at {int(jnp.sum(~(det_g > 0)))} point(s)")
+    if not bool(jnp.all(omega2 > 0)):
+        raise InvalidParameterError(f"omega2 = |Omega|^2 must be > 0, got {int(jnp.sum(~(omega2 > 0)))} non-positive value(s)")
+    if clusters is not None and np.shape(clusters) != w.shape:
+        raise InvalidParameterError(f"clusters must have the shape {w.shape} of weights, got {np.shape(clusters)}")
+    fraction, fraction_se = (float(x) for x in region)
+    if not (0 < fraction <= 1 and math.isfinite(fraction_se) and fraction_se >= 0):
+        raise InvalidParameterError(f"region must be (fraction in (0, 1], stderr >= 0), got {region}")
     values = _sigma_terms(w, det_g / omega2)
-    fraction, fraction_se = region
     vol = fs_volume(surface) * fraction
     n_fact = math.factorial(surface.dim)
     (sigma, kappa, mean_w, mean_wr), (if_sigma, if_kappa, if_w, if_wr) = values
@@ -247,15 +272,35 @@ def _sigma_terms(w, r):
 
 
 def eta(weights: Float[Array, " N"], det_g: Float[Array, " N"], omega2: Float[Array, " N"]) -> Float[Array, " N"]:
-    """:math:`\\eta = \\det g/(\\kappa|\\Omega|^2)` (B.11) with κ fixed by the sample (weighted mean of η = 1)."""
-    r = jnp.asarray(det_g) / jnp.asarray(omega2)
+    """:math:`\\eta = \\det g/(\\kappa|\\Omega|^2)` (B.11) with κ fixed by the sample (weighted mean of η = 1).
+
+    Raises:
+        InvalidParameterError: the three arrays are not 1-d of one length; a negative weight.
+        EmptyInputError: no points.
+        NonFiniteError: NaN or infinity (concrete input).
+        DegenerateInputError: every weight is 0 (κ is undefined).
+    """
+    weights, det_g, omega2 = jnp.asarray(weights), jnp.asarray(det_g), jnp.asarray(omega2)
+    if not (weights.ndim == 1 and weights.shape == det_g.shape == omega2.shape):
+        raise InvalidParameterError(f"weights, det_g and omega2 must be equal-length 1-d arrays, got {weights.shape}, {det_g.shape}, {omega2.shape}")
+    require_nonempty(weights.shape[0], "weights")
+    require_finite(det_g, "det_g")
+    require_finite(omega2, "omega2")
+    require_weights(weights, "weights")
+    r = det_g / omega2
     return r * jnp.sum(weights) / jnp.sum(weights * r)
 
 
 def sample_region(sample) -> tuple[float, float]:
     """``(fraction, stderr)`` of the FS volume a sample covers: 1 for all of X, else its acceptance rate
     (:func:`numerics.cy.sampling.sample_in_chart`).  The candidates come in lines of ``d`` correlated
-    points, which inflates the binomial variance by at most ``d``: the error uses that bound."""
+    points, which inflates the binomial variance by at most ``d``: the error uses that bound.
+
+    Raises:
+        EmptyInputError: a chart-selected sample that examined no candidates.
+    """
+    if sample.n_candidates == 0:
+        raise EmptyInputError("the sample examined no candidate points (n_candidates = 0): its region is undefined")
     rate = sample.acceptance_rate
     if rate is None:
         return (1.0, 0.0)
@@ -281,8 +326,11 @@ def polydisc_integrals(surface: Hypersurface, n: int, key: Array) -> dict[str, t
     of the sampling density and the weights (:func:`fs_sigma` must agree with it).
 
     Raises:
-        InvalidParameterError: ``surface`` is not a Fermat hypersurface (``psi != 0`` or ``d != m``).
+        InvalidParameterError: ``surface`` is not a Fermat hypersurface (``psi != 0`` or ``d != m``),
+            or ``n`` is not an integer >= 2 (the standard error needs two draws).
     """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise InvalidParameterError(f"the number of draws n must be an integer >= 2, got {n!r}")
     if surface.deformed or not surface.is_calabi_yau:
         raise InvalidParameterError("the polydisc integration uses the permutation symmetry of a Fermat Calabi–Yau")
     m, d, n_loc = surface.n_ambient, surface.degree, surface.dim

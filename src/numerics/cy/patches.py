@@ -26,9 +26,11 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Complex, Int
 
 from flowtheory.errors import InvalidParameterError, SingularManifoldError
+from numerics.checks import is_concrete
 from numerics.cy.hypersurface import Hypersurface
 
 
@@ -110,5 +112,14 @@ def chart(
 
 
 def pair_index(patch: Int[Array, " N"], eliminated: Int[Array, " N"], m: int) -> Int[Array, " N"]:
-    """The (patch, eliminated) pair as one integer in ``[0, m (m - 1))`` (``m (m-1) = 20`` for the quintic)."""
+    """The (patch, eliminated) pair as one integer in ``[0, m (m - 1))`` (``m (m-1) = 20`` for the quintic).
+
+    Raises:
+        InvalidParameterError: concrete indices out of ``[0, m)``, or ``patch == eliminated``
+            somewhere (not a chart).
+    """
+    if is_concrete(patch) and is_concrete(eliminated):
+        p, e = np.asarray(patch), np.asarray(eliminated)
+        if np.any((p < 0) | (p >= m) | (e < 0) | (e >= m) | (p == e)):
+            raise InvalidParameterError(f"patch and eliminated must be distinct indices in [0, {m})")
     return patch * (m - 1) + eliminated - (eliminated > patch)

@@ -34,7 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Complex, Int
 
-from flowtheory.errors import InvalidParameterError, NonFiniteError
+from flowtheory.errors import DegenerateInputError, InvalidParameterError, NonFiniteError
+from numerics.checks import is_concrete, require_nonempty
 from numerics.cy.hypersurface import Hypersurface
 
 #: Aberth–Ehrlich iterations on every line (cubic convergence once close; from the circle start
@@ -190,7 +191,13 @@ def line_coefficients(surface: Hypersurface, a: Complex[Array, "L m"], b: Comple
 
     Fermat part: :math:`\\sum_i (a_i + t b_i)^d = \\sum_k \\binom{d}{k} t^k \\sum_i a_i^{d-k} b_i^k`;
     the Dwork product :math:`\\prod_i (a_i + t b_i)` is expanded by successive convolution.
+
+    Raises:
+        InvalidParameterError: ``a`` and ``b`` not both ``(L, n_ambient)`` (shapes are checked
+            under ``jit`` too, at trace time).
+        EmptyInputError: no lines (``L = 0``).
     """
+    _check_lines(surface, a, b)
     d = surface.degree
     binom = jnp.array([math.comb(d, k) for k in range(d + 1)], dtype=jnp.float64)
     a_pow, b_pow = _powers(a, d), _powers(b, d)  # (L, m, d+1): exact integer powers by products
@@ -202,6 +209,14 @@ def line_coefficients(surface: Hypersurface, a: Complex[Array, "L m"], b: Comple
             prod = prod * a[..., i : i + 1] + shifted * b[..., i : i + 1]
         coeffs = coeffs - d * surface.psi * prod
     return coeffs
+
+
+def _check_lines(surface: Hypersurface, a, b) -> None:
+    """Shape checks of line end points (static: free under ``jit``)."""
+    m = surface.n_ambient
+    if jnp.ndim(a) != 2 or jnp.shape(a) != jnp.shape(b) or jnp.shape(a)[1] != m:
+        raise InvalidParameterError(f"a and b must both have shape (L, {m}), got {jnp.shape(a)} and {jnp.shape(b)}")
+    require_nonempty(jnp.shape(a)[0], "a", "lines")
 
 
 def _powers(x: Complex[Array, "L m"], d: int) -> Complex[Array, "L m d+1"]:
@@ -232,9 +247,22 @@ def aberth_roots(coeffs: Complex[Array, "L d+1"], iterations: int = ABERTH_ITERA
     :math:`N_k = q(t_k)/q'(t_k)` (Aberth, Math. Comp. 27 (1973) 339).  Internally the arrays are
     ``(d, L)`` (lines on the fast axis) and the sum over roots is unrolled: this vectorises over
     lines (3-4x faster than ``(L, d)``).
+
+    Raises:
+        InvalidParameterError: ``coeffs`` not ``(L, d+1)`` with ``d >= 1``, or a ``start`` not
+            ``(L, d)`` (static shape checks, also under ``jit``).
+        DegenerateInputError: a concrete zero leading coefficient ``c_d`` (fewer than ``d`` roots).
+        EmptyInputError: no polynomials (``L = 0``).
     """
+    if jnp.ndim(coeffs) != 2 or jnp.shape(coeffs)[1] < 2:
+        raise InvalidParameterError(f"coeffs must have shape (L, d+1) with degree d >= 1, got {jnp.shape(coeffs)}")
+    n_lines, d = jnp.shape(coeffs)[0], jnp.shape(coeffs)[1] - 1
+    require_nonempty(n_lines, "coeffs", "polynomials")
+    if start is not None and jnp.shape(start) != (n_lines, d):
+        raise InvalidParameterError(f"start must have shape {(n_lines, d)}, got {jnp.shape(start)}")
+    if is_concrete(coeffs) and np.any(np.asarray(coeffs)[:, -1] == 0):
+        raise DegenerateInputError("coeffs has a zero leading coefficient c_d: the polynomial has fewer than d roots")
     c = coeffs.T  # (d+1, L)
-    d = c.shape[0] - 1
     if start is None:
         radius = jnp.abs(c[0] / c[d]) ** (1.0 / d)
         angles = 2 * jnp.pi * (jnp.arange(d) + 0.25) / d + 0.4
@@ -278,7 +306,11 @@ def solve_lines(surface: Hypersurface, a: Complex[Array, "L m"], b: Complex[Arra
     Returns patch-scaled points ``(L, d, m)`` and a per-line ``ok`` flag.  A line is rejected
     (``ok = False``, its points replaced by a finite placeholder) when a root is not finite, a
     residual exceeds :data:`ACCEPT_TOLERANCE`, or two roots coincide (a tangent line).
+
+    Raises:
+        InvalidParameterError, EmptyInputError: as :func:`line_coefficients`.
     """
+    _check_lines(surface, a, b)
     d, m = surface.degree, surface.n_ambient
     a = a / jnp.linalg.norm(a, axis=-1, keepdims=True)
     b = b - jnp.sum(jnp.conj(a) * b, axis=-1, keepdims=True) * a  # a ⟂ b: |a + t b|^2 = 1 + |t|^2

@@ -39,10 +39,10 @@ from typing import Any, Callable, Sequence
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Float
 
-from flowtheory.errors import InvalidParameterError, NonFiniteError
+from flowtheory.errors import InvalidParameterError
+from numerics.checks import is_concrete, require_finite, require_nonempty, require_weights
 
 __all__ = [
     "empirical_ntk",
@@ -92,16 +92,12 @@ def _restrict(apply: Callable, params: Params, trainable: tuple[str, ...] | None
     return theta, lambda theta, x: apply(rebuild(theta), x)
 
 
-def _check_finite(a, name: str) -> None:
-    """NaN/inf in concrete input is an error (traced input cannot be inspected and is passed through)."""
-    if not isinstance(a, jax.core.Tracer) and not np.all(np.isfinite(np.asarray(a))):
-        raise NonFiniteError(f"{name} contains NaN or infinity")
-
-
 def _check_points(x, name: str) -> None:
+    """``(n, d)`` with ``n >= 1``, finite when concrete (:mod:`numerics.checks`)."""
     if jnp.ndim(x) != 2:
         raise InvalidParameterError(f"{name} must have shape (n, d), got shape {jnp.shape(x)}")
-    _check_finite(x, name)
+    require_nonempty(jnp.shape(x)[0], name)
+    require_finite(x, name)
 
 
 def _blocks(x: Array, block: int) -> tuple[Array, int]:
@@ -166,6 +162,11 @@ def empirical_ntk(
 
     Returns:
         ``theta`` of shape ``(n1, n2, *S, *S)``, ``theta[a, b, i, j, k, l] = Θ_ijkl(x1[a], x2[b])``.
+
+    Raises:
+        InvalidParameterError: points not ``(n, d)``, ``block_size < 1``.
+        EmptyInputError: ``x1`` or ``x2`` holds no point.
+        NonFiniteError: NaN or infinity in concrete points.
     """
     apply, trainable = _resolve(model, trainable)
     _check_points(x1, "x1")
@@ -285,12 +286,18 @@ def ntk_vector_product(
     product (accumulated over chunks of ``x_batch`` with ``lax.scan``) and one Jacobian–vector
     product (``lax.map`` over chunks of ``x_eval``).  Neither the Jacobian nor Θ is formed; memory
     is that of two forward/backward passes on ``chunk`` points plus one parameter vector.
+
+    Raises:
+        InvalidParameterError: points not ``(n, d)``, ``v`` with another number of rows than
+            ``x_batch``, ``chunk < 1``.
+        EmptyInputError: ``x_eval`` or ``x_batch`` holds no point.
+        NonFiniteError: NaN or infinity in concrete points or ``v``.
     """
     apply, trainable = _resolve(model, trainable)
     _check_points(x_eval, "x_eval")
     _check_points(x_batch, "x_batch")
     v = jnp.asarray(v)
-    _check_finite(v, "v")
+    require_finite(v, "v")
     if v.shape[0] != x_batch.shape[0]:
         raise InvalidParameterError(f"v has {v.shape[0]} rows but x_batch has {x_batch.shape[0]} points")
     if chunk < 1:
@@ -316,6 +323,7 @@ def _weighted(v: Array, weights: Array | None) -> Array:
     weights = jnp.asarray(weights)
     if weights.shape != v.shape[:1]:
         raise InvalidParameterError(f"weights must have shape ({v.shape[0]},), got {weights.shape}")
+    require_weights(weights, "weights")
     return v * weights.reshape(-1, *([1] * (v.ndim - 1)))
 
 
@@ -335,6 +343,11 @@ def flow_velocity(
     ``weights=None`` is the discrete batch flow (first line of (2.8)); integration weights
     :math:`w(x')` (a quadrature of :math:`\mathrm d\mu`) give the continuous flow (second line).
     Uses the empirical kernel at ``params`` (matrix-free, :func:`ntk_vector_product`).
+
+    Raises:
+        InvalidParameterError, EmptyInputError, NonFiniteError: as :func:`ntk_vector_product`;
+            also ``weights`` not ``(nb,)`` or negative (a quadrature of a measure has none).
+        DegenerateInputError: weights that are all zero.
     """
     return -ntk_vector_product(model, params, x_eval, x_batch, _weighted(jnp.asarray(dl_dg), weights), trainable=trainable, chunk=chunk)
 
@@ -361,6 +374,10 @@ def flow_step(
     :math:`g^{(n)}` is the network at ``params``; the kernel is the empirical one at ``params``
     (frozen over the step).  To first order in ``dt`` this equals the network after
     :func:`parameter_gradient_step`.
+
+    Raises:
+        InvalidParameterError, EmptyInputError, NonFiniteError, DegenerateInputError: as
+            :func:`flow_velocity`.
     """
     apply, _ = _resolve(model, trainable)
     g = _apply_batch(apply, params, jnp.asarray(x_eval))
@@ -380,9 +397,19 @@ def parameter_gradient_step(
     r"""Gradient descent (2.2) on the parameters: :math:`\theta_I \to \theta_I - \Delta t\sum_{x'} w(x')\,\partial g_{kl}(x')/\partial\theta_I\;\delta l/\delta g_{kl}(x')`.
 
     Only trainable leaves move.  This is the parameter-space side of (2.5)/(2.8).
+
+    Raises:
+        InvalidParameterError: ``x_batch`` not ``(n, d)``, ``dl_dg`` or ``weights`` with another
+            number of rows, a negative weight, or a ``dt`` that is not a finite number.
+        EmptyInputError: no points in ``x_batch``.
+        NonFiniteError: NaN or infinity in ``x_batch``, ``dl_dg`` or ``weights`` (concrete input).
+        DegenerateInputError: weights that are all zero.
     """
     apply, trainable = _resolve(model, trainable)
     _check_points(x_batch, "x_batch")
+    require_finite(dl_dg, "dl_dg")
+    if is_concrete(dt) and not math.isfinite(float(dt)):
+        raise InvalidParameterError(f"dt must be a finite number, got {dt}")
     v = _weighted(jnp.asarray(dl_dg), weights)
     if v.shape[0] != x_batch.shape[0]:
         raise InvalidParameterError(f"dl_dg has {v.shape[0]} rows but x_batch has {x_batch.shape[0]} points")
