@@ -239,3 +239,28 @@ def test_zip_members_renamed_are_named_errors(point_file, tmp_path):
             target.writestr(item.filename.replace("points", "pointz"), source.read(item))
     with pytest.raises(InvalidFileError, match="no points"):
         load_points(path)
+
+
+# --- result records (quintic distances --resume) --------------------------------------------------
+
+
+@FUZZ
+@given(position=st.floats(0, 0.999), value=st.integers(0, 255), cut=st.booleans())
+def test_damaged_distance_records_are_named_errors_or_unchanged(position, value, cut, tmp_path_factory):
+    """A record changed anywhere — a digit of a row, a key, a bracket — fails its digest or its
+    parse: InvalidFileError naming the file; an edit that changes nothing parsed loads the same rows."""
+    from flowtheory.cli.quintic_distances import DISTANCES_FORMAT, _validate_distances
+    from numerics.io.records import read_record, write_record
+
+    rows = [{"n": 100, "repeat": 0, "min": 0.1, "mean": 0.3, "mean_se": 0.01, "max": 0.6}]
+    path = write_record(tmp_path_factory.mktemp("rec") / "quintic_distances.json", DISTANCES_FORMAT,
+                        {"samples": rows, "run_record": {"seed": 0, "parameters": {}}})
+    blob = path.read_bytes()
+    i = int(position * len(blob))
+    path.write_bytes(blob[:i] if cut else blob[:i] + bytes([value]) + blob[i + 1:])
+    try:
+        record = read_record(path, DISTANCES_FORMAT, _validate_distances)
+    except InvalidFileError as exc:
+        assert str(path) in str(exc)
+    else:
+        assert record["samples"] == rows
