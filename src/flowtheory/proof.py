@@ -97,15 +97,20 @@ class ProofResult:
         return max(ratios, default=0.0)
 
     def to_json(self) -> dict:
+        """The result as JSON values.  ``max_error``, ``worst_error_to_tolerance`` and a check's
+        ``error`` are ``null`` exactly where no number was measured — a blocked proof (not run) or a
+        check that raised (its name says what) — and the verdict then says why; a measured error is
+        always a finite number."""
+        measured = lambda x: x if math.isfinite(x) else None  # noqa: E731
         return {
             "id": self.id,
             "title": self.title,
             "equations": list(self.equations),
             "verdict": self.verdict,
-            "max_error": self.max_error,
-            "worst_error_to_tolerance": self.worst_ratio,
+            "max_error": measured(self.max_error),
+            "worst_error_to_tolerance": measured(self.worst_ratio),
             "checks": [
-                {"name": c.name, "error": c.error, "tolerance": c.tolerance, "passed": c.passed} for c in self.checks
+                {"name": c.name, "error": measured(c.error), "tolerance": c.tolerance, "passed": c.passed} for c in self.checks
             ],
             "symbolic_checks": self.symbolic_checks,
             "derived": self.derived,
