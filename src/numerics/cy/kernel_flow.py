@@ -1,0 +1,218 @@
+r"""The discrete kernel metric flow (3.5) on a Calabi–Yau hypersurface, with σ tracked on train and test points.
+
+State: the Hermitian metric values :math:`g_x` (``(N, n, n)``, complex) at train points ``x``,
+all in one chart (:func:`numerics.cy.sampling.sample_in_chart`, section 3.1), initialised to the
+pulled-back Fubini–Study metric.  One step of (3.5) with :math:`\Theta_{ijkl}(x,x') =
+\delta_{ik}\delta_{jl}K(x,x')`:
+
+.. math::
+    g_x \leftarrow g_x - \Delta t \sum_{x'} K(x, x')\, s\, \nabla_{g_{x'}}\ell,
+    \qquad \nabla_{g_{x'}}\ell = c_{x'}\, g_{x'}^{-1}
+
+with ℓ the σ-loss of the train set and :math:`c_{x'}` derived in :mod:`flowtheory.sigma_loss`
+(compiled here with ``sympy.lambdify``; ``tests/test_kernel_flow.py`` checks it against
+``jax.grad`` of the discrete loss).  ``s`` is the normalisation of the loss: ``"mean"`` —
+ℓ is the σ-measure (B.11) itself, a weighted mean, so each point's gradient is :math:`O(1/N)`;
+``"per-point"`` — (3.5) sums :math:`\delta\ell(x')/\delta g` of the per-point losses
+:math:`\ell(x') = w_{x'}\varphi(\eta_{x'})/\bar w`, i.e. :math:`s = N`.
+
+Test points get the kernel's prediction: :math:`g_y \leftarrow g_y - \Delta t\sum_{x'}K(y,x')\,s\,
+\nabla_{g_{x'}}\ell` (the same train gradients).  σ of train and test is recorded at every step,
+step 0 first; gain = σ(step 0)/σ(step n).
+
+A step that would make a train or test metric non-positive-definite or non-finite is not taken:
+the step size is halved (up to ``max_backoff`` times) and the step counted in
+``rejected_steps``; if no halving helps, :class:`NotPositiveDefiniteError` names the step.
+
+``clusters``: the paper applies the kernel within the clusters of the batched clustering (3.3)
+only (``K(x, x') = 0`` across clusters); test points join the cluster of their nearest train
+point.  Without clusters the kernel is applied exactly over all train points, matrix-free
+(:func:`numerics.cy.kernels.apply_kernel`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import sympy as sp
+
+from flowtheory import sigma_loss
+from flowtheory.errors import InvalidParameterError, NotPositiveDefiniteError
+from numerics.cy.measure import fs_metric, point_data
+from numerics.cy.patches import chart
+
+NORMALISATIONS = ("mean", "per-point")
+
+
+@dataclass(frozen=True)
+class FlowSettings:
+    """How the flow (3.5) is discretised (module docstring).
+
+    Attributes:
+        lr: the step size Δt (> 0).
+        loss: per-point deviation φ: ``"l1"`` (|1 - η|, B.11) or ``"l2"`` ((1 - η)^2).
+        kappa: ``"recomputed"`` from the current metric every step, or ``"fixed"`` at step 0.
+        normalisation: ``"mean"`` (the σ-measure) or ``"per-point"`` (sum of per-point losses).
+        max_backoff: halvings of the step tried before a step is declared impossible.
+    """
+
+    lr: float
+    loss: str = "l1"
+    kappa: str = "recomputed"
+    normalisation: str = "per-point"
+    max_backoff: int = 30
+
+    def __post_init__(self):
+        if not (np.isfinite(self.lr) and self.lr > 0):
+            raise InvalidParameterError(f"lr must be positive and finite, got {self.lr}")
+        if self.loss not in sigma_loss.POINT_LOSSES:
+            raise InvalidParameterError(f"unknown loss {self.loss!r}; choose one of {sigma_loss.POINT_LOSSES}")
+        if self.kappa not in sigma_loss.KAPPA_RULES:
+            raise InvalidParameterError(f"unknown kappa rule {self.kappa!r}; choose one of {sigma_loss.KAPPA_RULES}")
+        if self.normalisation not in NORMALISATIONS:
+            raise InvalidParameterError(f"unknown normalisation {self.normalisation!r}; choose one of {NORMALISATIONS}")
+        if not (isinstance(self.max_backoff, int) and 0 <= self.max_backoff <= 60):
+            raise InvalidParameterError(f"max_backoff must be an integer in [0, 60], got {self.max_backoff!r}")
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """Points of one chart with what the σ-loss needs: FS metric, weights, |Ω|^2, line ids."""
+
+    z: np.ndarray
+    g_fs: jax.Array
+    weights: jax.Array
+    omega2: jax.Array
+    line_ids: np.ndarray
+
+
+def point_set(surface, z, line_ids=None) -> PointSet:
+    """:class:`PointSet` of points ``z`` (all in one default chart).
+
+    Raises:
+        InvalidParameterError: points in more than one chart (their metrics would be components in
+            different coordinates, section 3.1).
+    """
+    c = chart(surface, z)
+    pairs = np.unique(np.stack([np.asarray(c.patch), np.asarray(c.eliminated)], axis=1), axis=0)
+    if len(pairs) != 1:
+        raise InvalidParameterError(f"points lie in {len(pairs)} charts; a kernel flow needs one (sample_in_chart)")
+    data = point_data(surface, z)
+    ids = np.arange(len(z)) if line_ids is None else np.asarray(line_ids)
+    return PointSet(np.asarray(c.z), fs_metric(c), data.weights, data.omega2, ids)
+
+
+def _compiled_coefficient(loss: str, kappa: str) -> tuple[Callable, Callable]:
+    point = sigma_loss.gradient_coefficient(loss, kappa)
+    args = (sigma_loss.eta, sigma_loss.w, sigma_loss.W, sigma_loss.A)
+    coefficient = sp.lambdify(args, point.coefficient, modules="jax")
+    batch = sp.lambdify(args, point.batch_term, modules="jax")
+    return coefficient, batch
+
+
+def _hermitian_det(g):
+    return jnp.real(jnp.linalg.det(g))
+
+
+def sigma_of(g, weights, omega2, kappa=None):
+    """σ (B.11) of metric values ``g`` with the given weights (κ from ``g`` unless given)."""
+    r = _hermitian_det(g) / omega2
+    k = jnp.sum(weights * r) / jnp.sum(weights) if kappa is None else kappa
+    return jnp.sum(weights * jnp.abs(1 - r / k)) / jnp.sum(weights)
+
+
+def loss_of(g, weights, omega2, settings: FlowSettings, kappa0):
+    """The discrete train loss ℓ the flow descends (for the ``jax.grad`` check)."""
+    r = _hermitian_det(g) / omega2
+    k = jnp.sum(weights * r) / jnp.sum(weights) if settings.kappa == "recomputed" else kappa0
+    e = r / k
+    dev = jnp.abs(1 - e) if settings.loss == "l1" else (1 - e) ** 2
+    scale = r.shape[0] if settings.normalisation == "per-point" else 1
+    return scale * jnp.sum(weights * dev) / jnp.sum(weights)
+
+
+def loss_gradient(g, weights, omega2, settings: FlowSettings, kappa0):
+    r""":math:`s\,\nabla_{g_j}\ell = s\, c_j g_j^{-1}` at every train point (``(N, n, n)``)."""
+    coefficient, batch = _compiled_coefficient(settings.loss, settings.kappa)
+    r = _hermitian_det(g) / omega2
+    total = jnp.sum(weights)
+    k = jnp.sum(weights * r) / total if settings.kappa == "recomputed" else kappa0
+    e = r / k
+    a = jnp.sum(batch(e, weights, total, 0.0) * jnp.ones_like(e)) / total
+    c = coefficient(e, weights, total, a) * jnp.ones_like(e)
+    scale = r.shape[0] if settings.normalisation == "per-point" else 1
+    return scale * c[:, None, None] * jnp.linalg.inv(g)
+
+
+@dataclass
+class FlowResult:
+    """σ on train and test at every step (step 0 first), gains, rejected steps and the final metrics."""
+
+    train_sigma: list[float]
+    test_sigma: list[float]
+    rejected_steps: int
+    step_sizes: list[float]
+    g_train: np.ndarray
+    g_test: np.ndarray
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def train_gain(self) -> float:
+        return self.train_sigma[0] / self.train_sigma[-1]
+
+    @property
+    def test_gain(self) -> float:
+        return self.test_sigma[0] / self.test_sigma[-1]
+
+
+def _positive(g) -> bool:
+    finite = bool(jnp.all(jnp.isfinite(g.real) & jnp.isfinite(g.imag)))
+    return finite and bool(jnp.all(jnp.linalg.eigvalsh(g)[..., 0] > 0))
+
+
+def run_flow(apply: Callable, train: PointSet, test: PointSet, settings: FlowSettings, steps: int, *, on_step=None) -> FlowResult:
+    """Iterate (3.5) ``steps`` times.
+
+    Args:
+        apply: ``apply(values, to) -> updates``: the kernel sum :math:`\\sum_{x'}K(y,x')v_{x'}` over
+            train points ``x'`` for ``to = "train"`` or ``"test"`` (see :func:`kernel_apply`).
+        train, test: :class:`PointSet` in one chart.
+        settings: :class:`FlowSettings`.
+        steps: number of steps (>= 1).
+        on_step: called with ``(step, train_sigma, test_sigma)`` after each accepted step.
+
+    Raises:
+        NotPositiveDefiniteError: no halving of the step keeps every metric positive definite and finite.
+    """
+    if not (isinstance(steps, int) and steps >= 1):
+        raise InvalidParameterError(f"steps must be a positive integer, got {steps!r}")
+    g, h = train.g_fs, test.g_fs
+    kappa0 = jnp.sum(train.weights * _hermitian_det(g) / train.omega2) / jnp.sum(train.weights)
+    train_sigma = [float(sigma_of(g, train.weights, train.omega2))]
+    test_sigma = [float(sigma_of(h, test.weights, test.omega2))]
+    rejected, sizes = 0, []
+    for step in range(1, steps + 1):
+        grad = loss_gradient(g, train.weights, train.omega2, settings, kappa0)
+        du, dv = apply(grad, "train"), apply(grad, "test")
+        lr = settings.lr
+        for _ in range(settings.max_backoff + 1):
+            g_new, h_new = g - lr * du, h - lr * dv
+            if _positive(g_new) and _positive(h_new):
+                break
+            rejected += 1
+            lr /= 2
+        else:
+            raise NotPositiveDefiniteError(
+                f"kernel flow step {step}: no step size down to lr/2^{settings.max_backoff} keeps every metric positive definite and finite"
+            )
+        g, h = g_new, h_new
+        sizes.append(lr)
+        train_sigma.append(float(sigma_of(g, train.weights, train.omega2)))
+        test_sigma.append(float(sigma_of(h, test.weights, test.omega2)))
+        if on_step is not None:
+            on_step(step, train_sigma[-1], test_sigma[-1])
+    return FlowResult(train_sigma, test_sigma, rejected, sizes, np.asarray(g), np.asarray(h))
