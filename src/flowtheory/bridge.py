@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import sympy as sp
 
+from flowtheory.errors import EmptyInputError, InvalidParameterError, NonFiniteError
 from flowtheory.exact import DIGITS, evaluate
 
 
@@ -41,6 +42,9 @@ class JaxFunction:
     shape: tuple[int, ...]
 
     def __call__(self, *values):
+        """``fn(*values)``; raises :class:`~flowtheory.errors.InvalidParameterError` unless one value per arg."""
+        if len(values) != len(self.args):
+            raise InvalidParameterError(f"values: got {len(values)}, expected one per argument {self.args}")
         return self.fn(*values)
 
 
@@ -50,13 +54,24 @@ def to_jax(expr: sp.Basic, args: Sequence[sp.Symbol]) -> JaxFunction:
     The returned function maps scalars (one per symbol of ``args``) to an array of shape
     ``JaxFunction.shape`` in the dtype JAX promotes to (float64 when x64 is on).
     Free symbols of ``expr`` that are not in ``args`` are an error: nothing is silently bound.
+
+    Raises:
+        InvalidParameterError: ``args`` with a non-symbol or a repeated symbol; free symbols of
+            ``expr`` not among ``args``.
+        NonFiniteError: an ``expr`` with ``nan``, ``oo`` or ``zoo`` (it would compile to NaN).
     """
     import jax.numpy as jnp
 
     args = tuple(args)
+    if not all(isinstance(a, sp.Symbol) for a in args):
+        raise InvalidParameterError(f"args must be sympy Symbols, got {args}")
+    if len(set(args)) != len(args):
+        raise InvalidParameterError(f"args has a repeated symbol: {args}")
     missing = set(getattr(expr, "free_symbols", set())) - set(args)
     if missing:
-        raise ValueError(f"free symbols not among the arguments: {sorted(map(str, missing))}")
+        raise InvalidParameterError(f"free symbols not among the arguments args: {sorted(map(str, missing))}")
+    if sp.sympify(expr).has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise NonFiniteError(f"expr {expr} is not finite: it holds nan, oo or zoo")
     if isinstance(expr, sp.MatrixBase):
         shape = tuple(expr.shape)
         raw = sp.lambdify(args, [list(row) for row in expr.tolist()], modules="jax", cse=True)
@@ -82,12 +97,27 @@ def compiled_deviation(compiled: JaxFunction, points: Sequence[Mapping[sp.Symbol
     ``points`` are exact (rational) points: mappings ``{symbol: value}`` such as
     :func:`flowtheory.exact.random_rational_points` draws, or tuples with one value per argument in
     the order of ``compiled.args``.  The exact side is :func:`flowtheory.exact.evaluate`.
+
+    Raises:
+        EmptyInputError: no ``points`` (a deviation over no points proves nothing).
+        InvalidParameterError: a point that misses an argument or has another number of values.
+        NonFiniteError, InvalidParameterError: from :func:`flowtheory.exact.evaluate` (NaN values, ``digits < 1``).
     """
     import numpy as np
 
+    if len(points) == 0:
+        raise EmptyInputError("points is empty: a deviation over no points proves nothing")
     worst = 0.0
-    for point in points:
-        values = [point[s] for s in compiled.args] if isinstance(point, Mapping) else list(point)
+    for i, point in enumerate(points):
+        if isinstance(point, Mapping):
+            missing = [s for s in compiled.args if s not in point]
+            if missing:
+                raise InvalidParameterError(f"points[{i}] has no value for {missing}")
+            values = [point[s] for s in compiled.args]
+        else:
+            values = list(point)
+            if len(values) != len(compiled.args):
+                raise InvalidParameterError(f"points[{i}] has {len(values)} values, expected one per argument {compiled.args}")
         exact = evaluate(compiled.expr, dict(zip(compiled.args, values)), digits)
         value = np.asarray(compiled.fn(*[float(v) for v in values]), dtype=complex)
         worst = max(worst, float(np.max(np.abs(value - exact))))

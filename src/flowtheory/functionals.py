@@ -42,9 +42,9 @@ from typing import Callable, Literal, Mapping
 
 import sympy as sp
 
-from flowtheory import riemann
+from flowtheory import errors, riemann
 from flowtheory.caching import cached_by_value
-from flowtheory.errors import InvalidParameterError, NonConvexError
+from flowtheory.errors import DegenerateInputError, EmptyInputError, InvalidParameterError, NonConvexError, NonFiniteError
 from flowtheory.exact import evaluate
 from flowtheory.variation import (
     JetSpace,
@@ -278,7 +278,7 @@ def _flow(f: Functional) -> dict[str, sp.Expr]:
 
 
 def _riemannian_jet(dim: int, scalars: tuple[str, ...] = ()) -> tuple[JetSpace, sp.Matrix]:
-    if not isinstance(dim, int) or dim < 1 or dim > 4:
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1 or dim > 4:
         raise InvalidParameterError(f"Riemannian functionals are supported in dimension 1..4, got {dim!r}")
     coords = tuple(sp.Symbol(name) for name in ("x", "y", "w", "v")[:dim])
     jet = JetSpace(coords, metric_field_names(dim) + scalars)
@@ -443,8 +443,16 @@ class KahlerSetting:
 
 
 def kahler_setting(n: int = 1, K0: sp.Expr | None = None, w: sp.Expr | None = None) -> KahlerSetting:
-    """A :class:`KahlerSetting` in complex dimension ``n`` (default: flat torus, ``K0 = Σ z z̄``, ``w = 1``)."""
-    if not isinstance(n, int) or n < 1 or n > 3:
+    """A :class:`KahlerSetting` in complex dimension ``n`` (default: flat torus, ``K0 = Σ z z̄``, ``w = 1``).
+
+    Raises:
+        InvalidParameterError: ``n`` not in 1..3.
+        DegenerateInputError: a ``w`` identically zero, or a ``K0`` whose metric ``∂∂̄K0`` is
+            singular (:func:`flowtheory.riemann.check_nondegenerate`, e.g. ``K0 = 0``).
+        NonFiniteError: a ``w`` or ``K0`` with ``nan``, ``oo`` or ``zoo``.
+        NotPositiveDefiniteError, NotSymmetricError: a ``∂∂̄K0`` of numbers that is not a Kähler metric.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1 or n > 3:
         raise InvalidParameterError(f"Kähler functionals are supported in complex dimension 1..3, got {n!r}")
     from flowtheory import kahler
 
@@ -452,6 +460,15 @@ def kahler_setting(n: int = 1, K0: sp.Expr | None = None, w: sp.Expr | None = No
     jet = JetSpace(z + zbar, ("phi",))
     K0 = sp.Add(*[a * b for a, b in zip(z, zbar)]) if K0 is None else sp.sympify(K0)
     w = sp.S.One if w is None else sp.sympify(w)
+    for name, value in (("K0", K0), ("w", w)):
+        if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise NonFiniteError(f"{name} = {value} is not finite")
+    if w == 0:
+        raise DegenerateInputError("w is identically zero: the Calabi-Yau density w |dz|^2n vanishes")
+    try:
+        riemann.check_nondegenerate(kahler.metric_from_potential(K0, z, zbar), hermitian=True)
+    except (DegenerateInputError, errors.NotPositiveDefiniteError, errors.NotSymmetricError) as e:
+        raise type(e)(f"K0 = {K0} gives no reference metric: {e}") from None
     phi = jet.function("phi")
     metric = kahler.metric_from_potential(K0 + phi, z, zbar)
     return KahlerSetting(n=n, z=z, zbar=zbar, jet=jet, K0=K0, w=w, metric=metric)
@@ -462,9 +479,18 @@ def mixed_discriminant(matrices) -> sp.Expr:
 
     :math:`D(A,\dots,A) = \det A` and :math:`D(B, A,\dots,A) = \tfrac1n\mathrm{tr}(A^{-1}B)\det A`;
     it represents :math:`\omega_1\wedge\dots\wedge\omega_n/n!` as a density.
+
+    Raises:
+        EmptyInputError: no ``matrices``.
+        InvalidParameterError: a matrix that is not ``n x n`` for ``n = len(matrices)``.
     """
     matrices = [sp.Matrix(m) for m in matrices]
     n = len(matrices)
+    if n == 0:
+        raise EmptyInputError("matrices is empty: the mixed discriminant needs n >= 1 matrices")
+    for i, m in enumerate(matrices):
+        if m.shape != (n, n):
+            raise InvalidParameterError(f"matrices[{i}] has shape {m.shape}; {n} matrices need shape ({n}, {n})")
     t = sp.symbols(f"t0:{n}")
     total = sp.zeros(n, n)
     for tk, m in zip(t, matrices):
@@ -499,7 +525,14 @@ def check_convex(F: sp.Expr, eta: sp.Symbol) -> None:
     otherwise by exact evaluation (:func:`flowtheory.exact.evaluate`, 30 digits) on a grid of
     :math:`\eta \in [10^{-3}, 10^{3}]`; a negative or non-real value raises
     :class:`~flowtheory.errors.NonConvexError`.
+
+    Raises:
+        NonFiniteError: an ``F`` with ``nan``, ``oo`` or ``zoo``.
+        InvalidParameterError: an ``F`` with free symbols other than ``eta``.
+        NonConvexError: ``F''`` negative or non-real at a sample.
     """
+    if sp.sympify(F).has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise NonFiniteError(f"F = {F} is not finite")
     e = sp.Symbol(str(eta), positive=True)
     second = sp.diff(sp.sympify(F).subs(eta, e), e, 2)
     if second.free_symbols - {e}:
@@ -521,7 +554,12 @@ def ultralocal(n: int = 1, F: sp.Expr | None = None, eta: sp.Symbol | None = Non
     :math:`L^2(\omega_\varphi^n)` descent :math:`\dot\varphi = -\Delta F'(\eta)` (``rule="l2"``), or
     the :math:`H^1` descent :math:`\dot\varphi = F'(\eta)` (``rule="h1"``, the flow (B.21) corrected).
     ``F`` must be convex (:func:`check_convex`).
+
+    Raises:
+        InvalidParameterError: an unknown ``rule``; see also :func:`check_convex`.
     """
+    if rule not in ("h1", "l2"):
+        raise InvalidParameterError(f"unknown rule {rule!r}; choose 'h1' or 'l2'")
     s = setting or kahler_setting(n)
     eta = eta or sp.Symbol("eta")
     F = (eta - 1) ** 2 if F is None else sp.sympify(F)
@@ -616,11 +654,22 @@ def j_functional(n: int = 1, chi: sp.Matrix | None = None, setting: KahlerSettin
     with ``chi`` a closed (1,1)-form (default :math:`\chi = \omega_0`) and ``c`` the cohomological
     constant :math:`n[\chi][\omega]^{n-1}/[\omega]^n` (a symbol).  Descent: the J-flow
     :math:`\dot\varphi = c - \mathrm{tr}_{g_\varphi}\chi`.
+
+    Raises:
+        InvalidParameterError: a ``chi`` that is not ``n x n``.
+        DegenerateInputError, NonFiniteError, NotPositiveDefiniteError, NotSymmetricError: a ``chi``
+            that is not a Kähler form (:func:`flowtheory.riemann.check_nondegenerate`; e.g. ``chi = 0``).
     """
     s = setting or kahler_setting(n)
     c = sp.Symbol("c")
     g0 = s.ddbar(s.K0)
     chi = g0 if chi is None else sp.Matrix(chi)
+    if chi.shape != (n, n):
+        raise InvalidParameterError(f"chi has shape {chi.shape}, expected ({n}, {n})")
+    try:
+        riemann.check_nondegenerate(chi, hermitian=True)
+    except errors.FlowtheoryError as e:
+        raise type(e)(f"chi is not a Kähler form: {e}") from None
     phi = s.phi
     first = sp.Add(*[mixed_discriminant([chi] + [g0] * k + [s.metric] * (n - 1 - k)) for k in range(n)])
     aubin = sp.Add(*[mixed_discriminant([g0] * k + [s.metric] * (n - k)) for k in range(n + 1)])

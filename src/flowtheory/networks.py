@@ -61,7 +61,8 @@ from typing import Literal, Mapping, Union
 import sympy as sp
 
 from flowtheory.caching import cached_by_value
-from flowtheory.errors import InvalidParameterError
+from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
+from flowtheory.ntk import check_positive, gaussian
 
 NetworkName = Literal["cosine", "cosine-literal", "gauss-net", "relu"]
 NETWORK_NAMES: tuple[str, ...] = ("cosine", "cosine-literal", "gauss-net", "relu")
@@ -74,9 +75,17 @@ NETWORK_NAMES: tuple[str, ...] = ("cosine", "cosine-literal", "gauss-net", "relu
 
 @dataclass(frozen=True)
 class Normal:
-    """The centred normal law :math:`\\mathcal N(0, \\mathrm{variance})`."""
+    """The centred normal law :math:`\\mathcal N(0, \\mathrm{variance})`.
+
+    Raises:
+        InvalidParameterError: a ``variance`` known not to be positive (no density exists).
+        NonFiniteError: a ``variance`` with ``nan``, ``oo`` or ``zoo``.
+    """
 
     variance: sp.Expr
+
+    def __post_init__(self):
+        check_positive(self.variance, "variance")
 
     @property
     def mean(self) -> sp.Expr:
@@ -88,10 +97,18 @@ class Normal:
 
 @dataclass(frozen=True)
 class Uniform:
-    """The uniform law :math:`\\mathcal U(\\mathrm{low}, \\mathrm{high})`."""
+    """The uniform law :math:`\\mathcal U(\\mathrm{low}, \\mathrm{high})`.
+
+    Raises:
+        InvalidParameterError: ``high - low`` known not to be positive (an empty interval).
+        NonFiniteError: a bound with ``nan``, ``oo`` or ``zoo``.
+    """
 
     low: sp.Expr
     high: sp.Expr
+
+    def __post_init__(self):
+        check_positive(self.high - self.low, "high - low of the uniform law")
 
     @property
     def mean(self) -> sp.Expr:
@@ -218,10 +235,27 @@ def homogeneous_pair_moment(k: int, l: int, k11: sp.Expr, k22: sp.Expr, k12: sp.
     :math:`\arccos(K_{12}/\sqrt{K_{11}K_{22}})` but accurate to float64 for nearly parallel inputs
     and never the ``arccos`` of a rounded value above 1.  ``det`` defaults to
     :math:`K_{11}K_{22} - K_{12}^2`; pass an equal expression that is manifestly non-negative.
+    ``det = 0`` (parallel inputs, e.g. the diagonal x = x') is allowed: then θ = 0.
+
+    Raises:
+        InvalidParameterError: ``k`` or ``l`` not a non-negative integer; ``k11`` or ``k22`` known
+            not to be positive (a variance).
+        NonFiniteError: a covariance entry with ``nan``, ``oo`` or ``zoo``.
+        NotPositiveDefiniteError: ``det`` known to be negative (no covariance has it).
     """
+    for name, power in (("k", k), ("l", l)):
+        if isinstance(power, bool) or not isinstance(power, numbers.Integral) or power < 0:
+            raise InvalidParameterError(f"{name} must be a non-negative integer, got {power!r}")
+    k11, k22 = check_positive(k11, "k11"), check_positive(k22, "k22")
+    k12 = sp.sympify(k12)
+    if k12.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise NonFiniteError(f"k12 = {k12} is not finite")
     moment, (g11, g22, g12, gdet) = _polar_pair_moment(k, l)
     if det is None:
         det = k11 * k22 - k12**2
+    det = sp.sympify(det)
+    if det.is_negative:
+        raise NotPositiveDefiniteError(f"covariance [[k11, k12], [k12, k22]] has det = {det} < 0")
     return moment.xreplace({g11: k11, g22: k22, g12: k12, gdet: det})
 
 
@@ -312,14 +346,26 @@ A = sp.Symbol("A", positive=True)
 
 
 def input_symbols(dim: int) -> tuple[tuple[sp.Symbol, ...], tuple[sp.Symbol, ...]]:
-    """The real symbols ``(x1..xd)`` and ``(x'1..x'd)``."""
+    """The real symbols ``(x1..xd)`` and ``(x'1..x'd)``.
+
+    Raises:
+        InvalidParameterError: ``dim`` not a positive integer.
+    """
+    if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim < 1:
+        raise InvalidParameterError(f"dim must be a positive integer, got {dim!r}")
     x = tuple(sp.Symbol(f"x{j}", real=True) for j in range(1, dim + 1))
     xp = tuple(sp.Symbol(f"x'{j}", real=True) for j in range(1, dim + 1))
     return x, xp
 
 
 def squared_distance(x, xp) -> sp.Expr:
-    """:math:`|x - x'|^2` as a sum of squares."""
+    """:math:`|x - x'|^2` as a sum of squares.
+
+    Raises:
+        InvalidParameterError: ``x`` and ``xp`` of different lengths.
+    """
+    if len(x) != len(xp):
+        raise InvalidParameterError(f"xp has {len(xp)} coordinates, x has {len(x)}")
     return sp.Add(*[(a - b) ** 2 for a, b in zip(x, xp)])
 
 
@@ -361,9 +407,13 @@ def normalise_gaussian(raw: sp.Expr, x, xp) -> GaussianNormalisation | None:
 
 
 def normalised_gaussian(sigma: sp.Expr, x, xp) -> sp.Expr:
-    """:math:`(2\\pi\\sigma^2)^{-d/2}\\exp(-|x-x'|^2/(2\\sigma^2))` (eq. 2.27 with :math:`\\bar\\alpha = 1`)."""
-    d = len(x)
-    return (2 * sp.pi * sigma**2) ** sp.Rational(-d, 2) * sp.exp(-squared_distance(x, xp) / (2 * sigma**2))
+    """:math:`(2\\pi\\sigma^2)^{-d/2}\\exp(-|x-x'|^2/(2\\sigma^2))` (eq. 2.27 with :math:`\\bar\\alpha = 1`): :func:`flowtheory.ntk.gaussian`.
+
+    Raises:
+        EmptyInputError, InvalidParameterError: an empty ``x`` or an ``xp`` of another length.
+        InvalidParameterError, NonFiniteError: a ``sigma`` that is not positive or not finite.
+    """
+    return gaussian(x, xp, sigma)
 
 
 def _canonical_gaussian(kernel: sp.Expr, norm: GaussianNormalisation, x, xp) -> sp.Expr:

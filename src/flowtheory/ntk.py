@@ -37,7 +37,7 @@ from typing import Callable, Literal, Mapping, Sequence
 import sympy as sp
 
 from flowtheory.caching import cached_by_value
-from flowtheory.errors import InvalidParameterError, NotSymmetricError
+from flowtheory.errors import DegenerateInputError, EmptyInputError, InvalidParameterError, NonFiniteError, NotSymmetricError
 
 Point = tuple[sp.Symbol, ...]
 Kernel = Callable[[Point, Point], sp.NDimArray]
@@ -87,6 +87,46 @@ def _check_point(point: Sequence, d: int, what: str) -> Point:
     if len(point) != d:
         raise InvalidParameterError(f"{what} has {len(point)} coordinates, expected {d}")
     return point
+
+
+def _check_pair(x: Sequence, xp: Sequence) -> tuple[Point, Point]:
+    """``x`` with at least one coordinate and ``xp`` with as many."""
+    x = tuple(x)
+    if not x:
+        raise EmptyInputError("x is empty: need at least one coordinate")
+    return x, _check_point(xp, len(x), "xp")
+
+
+def _check_square(m: sp.MatrixBase, name: str) -> sp.ImmutableMatrix:
+    """``m`` as an immutable square matrix of size ``>= 1``."""
+    m = sp.ImmutableMatrix(m)
+    if m.rows != m.cols:
+        raise InvalidParameterError(f"{name} must be a square matrix, got shape {m.shape}")
+    if m.rows == 0:
+        raise EmptyInputError(f"{name} is empty: need a d x d matrix with d >= 1")
+    return m
+
+
+def check_positive(value, name: str) -> sp.Expr:
+    """``value`` as a sympy expression, unless it is provably not a positive finite number.
+
+    An expression whose sign sympy cannot decide (an undeclared symbol) passes.
+
+    >>> check_positive(0, "sigma")
+    Traceback (most recent call last):
+        ...
+    flowtheory.errors.InvalidParameterError: sigma must be positive, got 0
+
+    Raises:
+        NonFiniteError: ``value`` contains ``nan``, ``oo`` or ``zoo``.
+        InvalidParameterError: ``value`` is zero, negative or not real.
+    """
+    v = sp.sympify(value)
+    if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        raise NonFiniteError(f"{name} = {v} is not finite")
+    if v.is_positive is False:
+        raise InvalidParameterError(f"{name} must be positive, got {v}")
+    return v
 
 
 def _to_point(expr, frm: Point, to: Point):
@@ -246,14 +286,31 @@ def metric_ntk(net: MetricNetwork, x: Sequence[sp.Expr], xp: Sequence[sp.Expr]) 
 
 
 def scalar_ntk(phi: sp.Expr, coords: Sequence[sp.Symbol], params: Sequence[sp.Symbol], x: Sequence[sp.Expr], xp: Sequence[sp.Expr]) -> sp.Expr:
-    r"""NTK of a scalar network φ(x; θ): Θ_φ(x,x') = Σ_I ∂φ(x)/∂θ_I ∂φ(x')/∂θ_I."""
+    r"""NTK of a scalar network φ(x; θ): Θ_φ(x,x') = Σ_I ∂φ(x)/∂θ_I ∂φ(x')/∂θ_I.
+
+    Raises:
+        EmptyInputError: no ``coords`` or no ``params`` (a network without parameters has no kernel).
+        InvalidParameterError: ``x`` or ``xp`` with another number of coordinates than ``coords``.
+    """
     coords = tuple(coords)
+    if not tuple(params):
+        raise EmptyInputError("params is empty: a network without parameters has no tangent kernel")
+    if not coords:
+        raise EmptyInputError("coords is empty: need at least one coordinate")
+    _check_point(x, len(coords), "x")
+    _check_point(xp, len(coords), "xp")
     px, pxp = _to_point(phi, coords, tuple(x)), _to_point(phi, coords, tuple(xp))
     return sum((sp.diff(px, t) * sp.diff(pxp, t) for t in params), sp.S.Zero)
 
 
 def batch_loss(net: MetricNetwork, loss: PointwiseLoss, batch: Sequence[Point]) -> sp.Expr:
-    r"""(2.3): L[g] = Σ_{x'∈B} l[g](x')."""
+    r"""(2.3): L[g] = Σ_{x'∈B} l[g](x').
+
+    Raises:
+        EmptyInputError: an empty ``batch`` (the loss of no points is no loss).
+    """
+    if not batch:
+        raise EmptyInputError("batch is empty: need at least one point x'")
     return sum((loss.at(net, p) for p in batch), sp.S.Zero)
 
 
@@ -291,7 +348,7 @@ def flow_discrete(kernel: Kernel, variation: Variation, x: Point, batch: Sequenc
         term = _contract(kernel(x, xp), V, V.shape[0])
         total = term if total is None else total + term
     if total is None:
-        raise InvalidParameterError("empty batch")
+        raise EmptyInputError("batch is empty: need at least one point x'")
     return sp.ImmutableMatrix(-total)
 
 
@@ -359,7 +416,12 @@ def local_kernel(omega: sp.Expr, x: Point, xp: Point, density: sp.Expr = sp.S.On
     ``omega`` is Ω̄ as an expression in ``x``; δ_μ is the δ-function of dμ = ``density`` d^dx',
     δ_μ(x−x') = Π_a δ(x_a − x'_a) / ρ(x') (2.25)–(2.26).  Returns a kernel callable for
     :func:`flow_continuous` (integrate over all of R^d).
+
+    Raises:
+        EmptyInputError: an empty ``x``.
+        InvalidParameterError: ``xp`` with another number of coordinates than ``x``.
     """
+    x, xp = _check_pair(x, xp)
     d = len(x)
 
     def kernel(a: Point, b: Point) -> sp.ImmutableDenseNDimArray:
@@ -382,8 +444,12 @@ def local_flow(variation: sp.MatrixBase, omega: sp.Expr = sp.S.One, *, parameter
     ``"all-entries"`` (d² separate networks, c = δ_ik δ_jl — the printed (2.23), giving
     −Ω̄ δl/δg_ij) or ``"symmetric"`` (d(d+1)/2 networks with g_ji the same network as g_ij,
     giving −Ω̄ δl/δg_ij on the diagonal and −2Ω̄ δl/δg_ij off it).
+
+    Raises:
+        InvalidParameterError: a ``variation`` that is not square, or an unknown ``parameterisation``.
+        EmptyInputError: a 0 x 0 ``variation``.
     """
-    V = sp.ImmutableMatrix(variation)
+    V = _check_square(variation, "variation")
     c = component_ntk(V.shape[0], parameterisation).coefficients
     return sp.ImmutableMatrix(-omega * _contract(c, V, V.shape[0]))
 
@@ -470,8 +536,12 @@ def component_flow(variation: sp.MatrixBase, scalar_term: sp.Expr, parameterisat
     r"""Σ_kl c_ijkl Θ̄ V_kl for the component structure of :func:`component_ntk` (integrand of (2.12)).
 
     ``scalar_term`` is Θ̄(x,x') (or Θ̄ times a measure density); the flow is minus its sum/integral.
+
+    Raises:
+        InvalidParameterError: a ``variation`` that is not square, or an unknown ``parameterisation``.
+        EmptyInputError: a 0 x 0 ``variation``.
     """
-    V = sp.ImmutableMatrix(variation)
+    V = _check_square(variation, "variation")
     c = component_ntk(V.shape[0], parameterisation).coefficients
     return sp.ImmutableMatrix(scalar_term * _contract(c, V, V.shape[0]))
 
@@ -483,7 +553,15 @@ def rescaled_kernel(h: sp.Expr, kernel: sp.Expr, x: Point, xp: Point) -> sp.Expr
     r"""(2.16): the NTK of φ̃ = h φ (2.15) with deterministic h(x): Θ_φ̃(x,x') = h(x) h(x') Θ_φ(x,x').
 
     ``h`` is an expression in ``x``; h(x') is obtained by substituting ``xp``.
+
+    Raises:
+        DegenerateInputError: ``h`` identically zero (the rescaled network is 0).
+        EmptyInputError, InvalidParameterError: an empty ``x`` or an ``xp`` of another length.
     """
+    h = sp.sympify(h)
+    if h == 0:
+        raise DegenerateInputError("h is identically zero: the rescaled network h phi and its kernel vanish")
+    x, xp = _check_pair(x, xp)
     return h * _to_point(h, tuple(x), tuple(xp)) * kernel
 
 
@@ -491,7 +569,15 @@ def rescaled_kernel(h: sp.Expr, kernel: sp.Expr, x: Point, xp: Point) -> sp.Expr
 
 
 def gaussian(x: Point, xp: Point, sigma: sp.Expr) -> sp.Expr:
-    r"""N_σ(x−x') = (2πσ²)^{−d/2} exp(−|x−x'|²/(2σ²)), the normalised Gaussian of (2.27)."""
+    r"""N_σ(x−x') = (2πσ²)^{−d/2} exp(−|x−x'|²/(2σ²)), the normalised Gaussian of (2.27).
+
+    Raises:
+        EmptyInputError, InvalidParameterError: an empty ``x`` or an ``xp`` of another length.
+        InvalidParameterError, NonFiniteError: a ``sigma`` that is not positive or not finite
+            (:func:`check_positive`).
+    """
+    x, xp = _check_pair(x, xp)
+    sigma = check_positive(sigma, "sigma")
     d = len(x)
     r2 = sum(((a - b) ** 2 for a, b in zip(x, xp)), sp.S.Zero)
     return (2 * sp.pi * sigma**2) ** sp.Rational(-d, 2) * sp.exp(-r2 / (2 * sigma**2))
@@ -559,14 +645,14 @@ def gaussian_family(x: Sequence[sp.Symbol], sigma: sp.Expr, ref_metric_det: sp.E
     The rescaled kernel is built with the rescaling trick (2.15)–(2.16), h = g̃^{−1/4}.
 
     Raises:
-        InvalidParameterError: σ known not to be positive.
+        EmptyInputError: an empty ``x``.
+        InvalidParameterError: an ``xp`` of another length than ``x``; σ or ``ref_metric_det`` known
+            not to be positive.
+        NonFiniteError: a σ or ``ref_metric_det`` with ``nan``, ``oo`` or ``zoo``.
     """
-    x = tuple(x)
-    xp = tuple(xp) if xp is not None else primed(x)
-    sigma = sp.sympify(sigma)
-    if sigma.is_positive is False:
-        raise InvalidParameterError(f"sigma must be positive, got {sigma}")
-    ref = sp.sympify(ref_metric_det)
+    x, xp = _check_pair(x, primed(x) if xp is None else xp)
+    sigma = check_positive(sigma, "sigma")
+    ref = check_positive(ref_metric_det, "ref_metric_det")
     alpha = sp.sympify(alpha)
     base = gaussian(x, xp, sigma) * alpha
     h = ref ** sp.Rational(-1, 4)
@@ -609,8 +695,11 @@ def smearing_expansion(F: sp.Expr, x: Point, xp: Point) -> SmearingExpansion:
     Taylor-expanding F(x, x+σu) to second order in σ and integrating the monomials against N_1
     (sympy computes the moments ∫ N_1(u) u^k du, k ≤ 2) gives F(x,x) + σ·0 + (σ²/2) Σ_a
     ∂²F/∂x'_a² |_{x'=x}; odd orders vanish, so the remainder is O(σ⁴).
+
+    Raises:
+        EmptyInputError, InvalidParameterError: an empty ``x`` or an ``xp`` of another length.
     """
-    x, xp = tuple(x), tuple(xp)
+    x, xp = _check_pair(x, xp)
     d = len(x)
     s = sp.Symbol("s", real=True)
     w = sp.exp(-(s**2) / 2) / sp.sqrt(2 * sp.pi)

@@ -46,7 +46,7 @@ import sympy as sp
 
 from flowtheory import functionals, ntk
 from flowtheory.caching import cached_by_value
-from flowtheory.errors import InvalidParameterError
+from flowtheory.errors import DegenerateInputError, InvalidParameterError, NonFiniteError
 from flowtheory.functionals import Functional
 from flowtheory.variation import JetSpace
 
@@ -57,15 +57,17 @@ PRESET_NAMES = tuple(functionals.PRESETS)
 
 @dataclass(frozen=True)
 class GaussianKernel:
-    """The Gaussian non-local kernel (2.27)–(2.30) of width ``sigma`` > 0 (chart coordinates)."""
+    """The Gaussian non-local kernel (2.27)–(2.30) of width ``sigma`` > 0 (chart coordinates).
+
+    Raises:
+        InvalidParameterError, NonFiniteError: a ``sigma`` known not to be a positive finite number
+            (:func:`flowtheory.ntk.check_positive`).
+    """
 
     sigma: sp.Expr
 
     def __post_init__(self):
-        sigma = sp.sympify(self.sigma)
-        if sigma.is_positive is False or (sigma.is_number and not sigma > 0):
-            raise InvalidParameterError(f"sigma must be positive, got {sigma}")
-        object.__setattr__(self, "sigma", sigma)
+        object.__setattr__(self, "sigma", ntk.check_positive(self.sigma, "sigma"))
 
     def expr(self, x, xp) -> sp.Expr:
         """:math:`N_\\sigma(x - x')` of (2.27), from :func:`flowtheory.ntk.gaussian`."""
@@ -96,6 +98,10 @@ class FlowSpec:
         omega = sp.sympify(self.omega)
         if omega.free_symbols - set(self.functional.coords):
             raise InvalidParameterError("omega may depend on the coordinates only")
+        if omega.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise NonFiniteError(f"omega = {omega} is not finite")
+        if omega == 0:
+            raise DegenerateInputError("omega is identically zero: the kernel and the flow vanish")
         object.__setattr__(self, "omega", omega)
         values = tuple(sorted(((sp.sympify(k), sp.sympify(v)) for k, v in self.parameter_values), key=lambda kv: str(kv[0])))
         unknown = {k for k, _ in values} - set(self.functional.parameters)
@@ -142,8 +148,15 @@ class FlowSpec:
         return self.jet.from_jet(self.functional.density)
 
     def arguments(self, name: str) -> tuple[sp.Symbol, ...]:
-        """Argument order of the compiled right-hand side of ``name``: jet symbols, then coordinates."""
-        expr = self.rhs_jet()[name]
+        """Argument order of the compiled right-hand side of ``name``: jet symbols, then coordinates.
+
+        Raises:
+            InvalidParameterError: a ``name`` that is not an evolving field.
+        """
+        rhs = self.rhs_jet()
+        if name not in rhs:
+            raise InvalidParameterError(f"unknown field name {name!r}; the flow evolves {tuple(rhs)}")
+        expr = rhs[name]
         jets = tuple(self.jet.jet_symbols_of(expr))
         coords = tuple(c for c in self.coords if c in expr.free_symbols)
         return jets + coords

@@ -58,7 +58,8 @@ from typing import Mapping, Sequence
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
-from flowtheory.errors import InvalidParameterError, UnsupportedOrderError
+from flowtheory import riemann
+from flowtheory.errors import DegenerateInputError, EmptyInputError, InvalidParameterError, NonFiniteError, UnsupportedOrderError
 from flowtheory.exact import random_rational_points
 
 __all__ = [
@@ -192,7 +193,13 @@ class JetSpace:
 
     # -- calculus ---------------------------------------------------------------------------
     def total_derivative(self, expr, coord: sp.Symbol):
-        r"""The total derivative :math:`D_i` of a jet-form expression (explicit ``x`` included)."""
+        r"""The total derivative :math:`D_i` of a jet-form expression (explicit ``x`` included).
+
+        Raises:
+            InvalidParameterError: a ``coord`` that is not one of :attr:`coords`.
+        """
+        if coord not in self.coords:
+            raise InvalidParameterError(f"coord {coord} is not a coordinate of the jet space; coordinates are {self.coords}")
         if isinstance(expr, sp.MatrixBase):
             return expr.applyfunc(lambda e: self.total_derivative(e, coord))
         axis = self.coords.index(coord)
@@ -252,6 +259,10 @@ def random_jet_points(
     the interval of given symbols (e.g. second derivatives of a Kähler potential in [-1/2, 1/2] so
     that :math:`\\det(\\delta + \\partial\\bar\\partial\\varphi) > 0`).  Drawn by
     :func:`flowtheory.exact.random_rational_points` with a fixed ``seed``.
+
+    Raises:
+        InvalidParameterError: ``n_points < 1``; an interval in ``ranges`` with ``low > high``.
+        NonFiniteError: an interval in ``ranges`` with NaN or infinity.
     """
     ranges = dict(ranges or {})
     exprs = list(expr) if isinstance(expr, sp.MatrixBase) else [sp.sympify(expr)]
@@ -273,7 +284,7 @@ def random_jet_points(
         return (-1, 1)
 
     intervals = {s: interval(s) for s in symbols}
-    intervals.update({c: (-1, 1) for c in jet.coords})
+    intervals.update({c: ranges.get(c, (-1, 1)) for c in jet.coords})
     intervals.update({s: ranges.get(s, (0.5, 1.5)) for s in extra})
     return random_rational_points([*symbols, *jet.coords, *extra], n_points, seed, ranges=intervals)
 
@@ -300,11 +311,23 @@ def euler_operator(
     :math:`\lambda_i = D_i\ln\rho`, :math:`(-D)^\alpha(\rho P)/\rho = (-D^\rho)^\alpha P`,
     :math:`D^\rho_i P = D_i P + \lambda_i P`.  For a rational :math:`L` and a weight whose logarithm
     has rational derivatives the result is rational in the jets (no radicals or exponentials left).
+
+    Raises:
+        InvalidParameterError: a ``name`` that is not a field of ``jet``.
+        DegenerateInputError: a ``weight`` identically zero (no measure).
+        NonFiniteError: a ``weight`` with ``nan``, ``oo`` or ``zoo``.
+        UnsupportedOrderError: ``density`` or ``weight`` of order above ``max_order``.
     """
+    if name not in jet.fields:
+        raise InvalidParameterError(f"unknown field name {name!r}; fields are {jet.fields}")
     density = sp.sympify(density)
     _check_order(density, jet, max_order)
     if weight is not None:
         weight = sp.sympify(weight)
+        if weight.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+            raise NonFiniteError(f"weight = {weight} is not finite")
+        if weight == 0:
+            raise DegenerateInputError("weight is identically zero: a measure density must not vanish")
         _check_order(weight, jet, max_order)
         log_w = sp.expand_log(sp.log(weight), force=True)
         lam = [sp.cancel(jet.total_derivative(log_w, c)) for c in jet.coords]
@@ -431,7 +454,22 @@ def covariant_gradient(variation_density: sp.Matrix, metric: sp.Matrix, measure_
 
     ``G`` is the gradient of :math:`E` for :math:`\langle h,k\rangle_m = \int g^{ik}g^{jl}h_{ij}k_{kl}\,\mathrm{d}m`;
     all arguments in the same (jet or field) form.
+
+    Raises:
+        EmptyInputError: a 0 x 0 ``metric``.
+        InvalidParameterError: ``variation_density`` not of the ``metric``'s shape.
+        DegenerateInputError: a ``measure_density`` identically zero, or a singular ``metric``
+            (:func:`flowtheory.riemann.check_nondegenerate`); see there for the other metric errors.
     """
+    metric, variation_density = sp.Matrix(metric), sp.Matrix(variation_density)
+    if metric.rows == 0:
+        raise EmptyInputError("metric is empty: need a d x d metric with d >= 1")
+    if variation_density.shape != metric.shape:
+        raise InvalidParameterError(f"variation_density has shape {variation_density.shape}, metric has {metric.shape}")
+    riemann.check_nondegenerate(metric)
+    measure_density = sp.sympify(measure_density)
+    if measure_density == 0:
+        raise DegenerateInputError("measure_density is identically zero: no gradient for a vanishing measure")
     return (metric * variation_density * metric) / measure_density
 
 
@@ -447,7 +485,12 @@ def first_variation_integrand(density_field_form: sp.Expr, perturbations: Mappin
     perturbation ``h`` (an expression in the coordinates, or another field).  Integrated over a
     closed manifold this equals :math:`\int \mathcal{E}_u(\mathcal{L})\, h`; the difference is a total
     divergence pointwise.
+
+    Raises:
+        EmptyInputError: empty ``perturbations`` (no direction to vary in).
     """
+    if not perturbations:
+        raise EmptyInputError("perturbations is empty: name at least one field and its perturbation")
     eps = sp.Dummy("epsilon")
     shifted = density_field_form.subs({u: u + eps * h for u, h in perturbations.items()}, simultaneous=True)
     return sp.diff(shifted.doit(), eps).subs(eps, 0)

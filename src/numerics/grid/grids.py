@@ -47,6 +47,8 @@ __all__ = ["PeriodicGrid", "SphereGrid", "ComplexTorus"]
 
 
 def _check_counts(n: Sequence[int], minimum: int = 4) -> tuple[int, ...]:
+    if any(isinstance(v, bool) or int(v) != v for v in n):
+        raise InvalidParameterError(f"grid sizes must be even integers >= {minimum}, got {tuple(n)}")
     n = tuple(int(v) for v in n)
     if not n or any(v < minimum or v % 2 for v in n):
         raise InvalidParameterError(f"grid sizes must be even integers >= {minimum}, got {n}")
@@ -132,7 +134,13 @@ class PeriodicGrid:
         return jnp.real(jnp.fft.ifftn(jnp.fft.fftn(f, axes=axes) * spectrum, axes=axes))
 
     def integrate(self, f: Float[Array, "*batch *grid"]) -> Float[Array, "*batch"]:
-        """Trapezoidal :math:`\\int_{T^d} f\\, \\mathrm{d}^d x` over the last ``dim`` axes."""
+        """Trapezoidal :math:`\\int_{T^d} f\\, \\mathrm{d}^d x` over the last ``dim`` axes.
+
+        Raises:
+            InvalidParameterError: ``f`` whose last ``dim`` axes are not the grid's shape.
+        """
+        if tuple(jnp.shape(f)[-self.dim:]) != self.shape:
+            raise InvalidParameterError(f"f has shape {jnp.shape(f)}; its last axes must be the grid shape {self.shape}")
         return jnp.sum(f, axis=tuple(range(-self.dim, 0))) * self.cell_volume
 
 
@@ -207,7 +215,12 @@ class SphereGrid:
 
         Implemented as Fejér's rule applied to :math:`f/\\sin\\theta`, which is smooth whenever
         :math:`f = h \\sqrt{\\det g}` for a smooth metric and smooth :math:`h`.
+
+        Raises:
+            InvalidParameterError: ``f`` whose last two axes are not the grid's shape.
         """
+        if tuple(jnp.shape(f)[-2:]) != self.shape:
+            raise InvalidParameterError(f"f has shape {jnp.shape(f)}; its last axes must be the grid shape {self.shape}")
         w = jnp.asarray(self.fejer_weights() / np.sin(self.theta()))
         return jnp.einsum("...tf,t->...", f, w) * (2 * np.pi / self.n_phi)
 

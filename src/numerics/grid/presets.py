@@ -234,9 +234,16 @@ DEFAULT_GRID = {"ricci-t2": 16, "ricci-s2": 12, "kahler-ricci-torus": 16, "calab
 
 
 def prepare(name: str, *, grid: int | None = None, seed: int = 0, sigma: float = 0.0) -> PreparedFlow:
-    """Build the preset ``name`` on a grid of ``grid`` points per axis (its default if ``None``)."""
+    """Build the preset ``name`` on a grid of ``grid`` points per axis (its default if ``None``).
+
+    Raises:
+        InvalidParameterError: an unknown ``name``; a ``grid`` the preset's grid refuses (odd, too
+            small, not an integer); a negative or non-integer ``seed``; a ``sigma`` < 0 or not finite.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
     if name not in PRESETS:
         raise InvalidParameterError(f"unknown flow preset {name!r}; choose one of {sorted(PRESETS)}")
     if not (np.isfinite(sigma) and sigma >= 0):
         raise InvalidParameterError(f"sigma must be finite and >= 0, got {sigma}")
-    return PRESETS[name](grid or DEFAULT_GRID[name], seed, float(sigma))
+    return PRESETS[name](DEFAULT_GRID[name] if grid is None else grid, seed, float(sigma))

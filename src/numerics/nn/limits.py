@@ -32,7 +32,10 @@ import sympy as sp
 from jaxtyping import Array, Float
 
 from flowtheory.bridge import to_jax
+import math
+
 from flowtheory.errors import InvalidParameterError
+from numerics.checks import require_finite, require_nonempty
 from flowtheory.ntk import GaussianFamily, gaussian_family, local_limit
 from numerics.stats import fit_loglog_slope
 
@@ -116,12 +119,19 @@ def quadrature_smear(
     (:func:`numerics.grid.smearing.gaussian_smear`).
 
     Raises:
-        InvalidParameterError: σ ≤ 0, n < 8 or a window half-width < 6 (truncation above 1e-8).
+        InvalidParameterError: σ ≤ 0 or not finite, n < 8 or a window half-width < 6 or not finite
+            (truncation above 1e-8); ``points`` not of shape ``(m, family.dim)``.
+        EmptyInputError: no ``points``.
+        NonFiniteError: ``points`` with NaN or infinity.
     """
-    if not sigma > 0:
-        raise InvalidParameterError(f"sigma must be positive, got {sigma}")
-    if n < 8 or half_width < 6:
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise InvalidParameterError(f"sigma must be positive and finite, got {sigma}")
+    if n < 8 or not (math.isfinite(half_width) and half_width >= 6):
         raise InvalidParameterError(f"quadrature too coarse: n={n}, half_width={half_width}")
+    if np.ndim(points) != 2 or np.shape(points)[1] != family.dim:
+        raise InvalidParameterError(f"points must have shape (m, {family.dim}), got shape {np.shape(points)}")
+    require_nonempty(np.shape(points)[0], "points")
+    require_finite(points, "points")
     fn = _compiled_integrand(family, sp.sympify(f), rescaled)
     d = family.dim
     offsets, weights = _window(d, n, half_width)
@@ -189,9 +199,14 @@ def sigma_limit_study(
 
     ``f`` is an expression in ``family.xp``.  The target is always Ω̄(x)f(x) (the claim of (2.29));
     with ``rescaled=False`` the study shows the un-rescaled kernel (2.27) missing it by √g̃(x).
+
+    Raises:
+        EmptyInputError: no ``sigmas``; see :func:`quadrature_smear` and
+            :func:`numerics.stats.fit_loglog_slope` for the others.
     """
     points = np.asarray(points, dtype=float)
     sigmas = np.asarray(sigmas, dtype=float)
+    require_nonempty(sigmas.size, "sigmas", "widths")
     f = sp.sympify(f)
     values = np.stack([np.asarray(quadrature_smear(family, f, points, s, rescaled=rescaled, n=n, half_width=half_width)) for s in sigmas])
     x, xp = family.x, family.xp

@@ -67,6 +67,7 @@ import sympy as sp
 from jaxtyping import Array, Float
 
 from flowtheory.errors import InvalidParameterError
+from numerics.checks import require_finite, require_nonempty
 from flowtheory.networks import SIGMA_A, NetworkSpec, Normal, Uniform
 
 Params = dict[str, Any]
@@ -118,7 +119,17 @@ def _check_point(x: Array, d_in: int) -> None:
 
 
 def apply_batch(net: Network, params: Params, x: Float[Array, "n d"]) -> Array:
-    """``net.apply`` over a batch of points: shape ``(n, *net.out_shape)``."""
+    """``net.apply`` over a batch of points: shape ``(n, *net.out_shape)``.
+
+    Raises:
+        InvalidParameterError: ``x`` not of shape ``(n, d_in)``.
+        EmptyInputError: ``n = 0`` points.
+        NonFiniteError: concrete ``x`` with NaN or infinity.
+    """
+    if jnp.ndim(x) != 2 or jnp.shape(x)[1] != net.d_in:
+        raise InvalidParameterError(f"x must have shape (n, {net.d_in}), got shape {jnp.shape(x)}")
+    require_nonempty(jnp.shape(x)[0], "x")
+    require_finite(x, "x")
     return jax.vmap(net.apply, in_axes=(None, 0))(params, x)
 
 
