@@ -169,6 +169,47 @@ class FlowResult:
         return self.test_sigma[0] / self.test_sigma[-1]
 
 
+def kernel_apply(kernel, train: PointSet, test: PointSet, *, clusters: tuple[int, int] | None = None,
+                 block: int = 1024, progress: bool = False) -> Callable:
+    """The kernel sum ``apply(values, to)`` of :func:`run_flow` for a kernel of :mod:`numerics.cy.kernels`.
+
+    Args:
+        clusters: ``None`` — exact over all train points, matrix-free
+            (:func:`numerics.cy.kernels.apply_kernel`, memory ``O(N block)``); or ``(batches,
+            clusters)`` — the batched clustering (3.3) of the train points, the kernel applied within
+            each cluster only, each test point in the cluster of its nearest train point.
+        block: tile size of the exact sum.
+    """
+    from numerics.cy.kernels import apply_kernel, nearest_indices
+
+    if clusters is None:
+        def exact(values, to):
+            if to == "train":
+                return apply_kernel(kernel, train.z, train.z, values, block=block, same_points=True)
+            return apply_kernel(kernel, test.z, train.z, values, block=block)
+
+        return exact
+
+    from numerics.cy.cluster import batched_agglomerative_clustering
+
+    n_batches, n_clusters = clusters
+    labels = batched_agglomerative_clustering(train.z, n_batches=n_batches, n_clusters=n_clusters, progress=progress).labels
+    test_labels = labels[nearest_indices(test.z, train.z)]
+    groups = [(np.flatnonzero(labels == a), np.flatnonzero(test_labels == a)) for a in range(n_clusters)]
+
+    def clustered(values, to):
+        values = np.asarray(values)
+        out = np.zeros(((train if to == "train" else test).z.shape[0], *values.shape[1:]), dtype=values.dtype)
+        for tr, te in groups:
+            if to == "train":
+                out[tr] = apply_kernel(kernel, train.z[tr], train.z[tr], values[tr], block=block, same_points=True)
+            elif te.size:
+                out[te] = apply_kernel(kernel, test.z[te], train.z[tr], values[tr], block=block)
+        return jnp.asarray(out)
+
+    return clustered
+
+
 def _positive(g) -> bool:
     finite = bool(jnp.all(jnp.isfinite(g.real) & jnp.isfinite(g.imag)))
     return finite and bool(jnp.all(jnp.linalg.eigvalsh(g)[..., 0] > 0))
