@@ -1,6 +1,6 @@
 """``flowtheory derive curvature``: Christoffel symbols, Ricci tensor and scalar curvature of a metric.
 
-``flowtheory derive curvature --coords "x y" --metric "[[...], [...]]" [--simplify MODE] [--json]``
+``flowtheory derive curvature --coords "x y" --metric "[[...], [...]]" [--simplify MODE] [--time-limit SECONDS] [--json]``
 ``flowtheory derive curvature --kahler --coords "z w" (--metric "[[...]]" | --potential K) [--json]``
 
 Riemannian (default): ``--metric`` is the matrix g_ij in the named coordinates (nested lists, or
@@ -28,6 +28,12 @@ are simplified, and what that costs:
 * ``simplify`` — :func:`sympy.simplify` on every component: the shortest forms, but its cost has no
   bound (minutes for that same 3-metric); opt in for small or highly symmetric metrics.
 
+Bounds: at most :data:`MAX_COORDS` coordinates (8 real, 4 complex: diagonal metrics of that size take
+seconds, while a dense 4-metric already takes minutes with ``cancel``), ``--metric`` and
+``--potential`` within the limits of :mod:`flowtheory.cli.expressions` (length, tokens, nesting,
+digits, exponents |n| <= 1000), and ``--time-limit SECONDS`` (default 60) on all the work, including
+formatting the output; each breach is a one-line :class:`~flowtheory.errors.SymbolicLimitError`.
+
 ``--json`` prints one object: ``coords``, ``kahler``, ``metric`` (nested lists of sympy strings),
 ``christoffel`` (the full array, nested lists indexed [k][i][j]), ``ricci`` (nested lists),
 ``scalar`` (sympy string), ``conventions`` (text); with ``--kahler`` also ``conjugates`` and
@@ -38,7 +44,12 @@ from __future__ import annotations
 
 import argparse
 
-from flowtheory.cli.output import CliError, emit
+from flowtheory.cli.expressions import LIMITS_HELP, add_time_limit, emit_within_time_limit
+from flowtheory.cli.output import CliError
+from flowtheory.errors import SymbolicLimitError
+
+#: The most coordinates per kind (``--kahler``: complex ones).
+MAX_COORDS = {"real": 8, "complex": 4}
 
 SIMPLIFY_MODES = ("cancel", "none", "simplify")
 
@@ -57,22 +68,27 @@ KAHLER_CONVENTIONS = (
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("curvature", help="Christoffel symbols, Ricci tensor and scalar curvature of a metric")
-    p.add_argument("--coords", required=True, metavar='"x y ..."', help="coordinate names, space separated")
+    p.add_argument("--coords", required=True, metavar='"x y ..."',
+                   help=f"coordinate names, space separated (1 to {MAX_COORDS['real']}; with --kahler 1 to {MAX_COORDS['complex']})")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--metric", metavar="MATRIX", help='metric components, e.g. "[[1, 0], [0, sin(x)**2]]"')
-    source.add_argument("--potential", metavar="K", help="Kähler potential (with --kahler), e.g. \"log(1 + z*zb)\"")
+    source.add_argument("--metric", metavar="MATRIX", help=f'metric components, e.g. "[[1, 0], [0, sin(x)**2]]" ({LIMITS_HELP})')
+    source.add_argument("--potential", metavar="K", help=f"Kähler potential (with --kahler), e.g. \"log(1 + z*zb)\" ({LIMITS_HELP})")
     p.add_argument("--kahler", action="store_true", help="complex coordinates; conjugate of z is zb; metric is g_{a bbar}")
     p.add_argument("--simplify", choices=SIMPLIFY_MODES, default="cancel",
                    help="simplification of results: cancel (default; rational normal form, seconds for a dense 3-metric), "
-                        "none (raw index formulas, fastest), simplify (sympy.simplify per component, unbounded: minutes for a dense 3-metric)")
+                        "none (raw index formulas, fastest), simplify (sympy.simplify per component, unbounded: minutes for a dense 3-metric, "
+                        "past the default --time-limit)")
+    add_time_limit(p, 60)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
 
 
-def _names(text: str) -> list[str]:
+def _names(text: str, kind: str) -> list[str]:
     names = text.replace(",", " ").split()
     if not names:
         raise CliError("--coords: at least one coordinate name is required")
+    if len(names) > MAX_COORDS[kind]:
+        raise SymbolicLimitError(f"--coords: {len(names)} {kind} coordinates exceed the bound of {MAX_COORDS[kind]} (see --help)")
     for name in names:
         if not name.isidentifier() or name.startswith("_"):
             raise CliError(f"--coords: {name!r} is not a valid name")
@@ -101,11 +117,17 @@ def _simplifier(mode: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    emit_within_time_limit(args.time_limit, "derive curvature", args.json, lambda: _result(args))
+    return 0
+
+
+def _result(args: argparse.Namespace):
+    """The result dict and its renderer (run under the time limit)."""
     import sympy as sp
 
     from flowtheory.cli.expressions import parse_expression
 
-    names = _names(args.coords)
+    names = _names(args.coords, "complex" if args.kahler else "real")
     simplify = _simplifier(args.simplify)
     if args.kahler:
         from flowtheory import kahler
@@ -113,12 +135,12 @@ def run(args: argparse.Namespace) -> int:
         z, zbar = kahler.complex_coordinates(names)
         symbols = {s.name: s for s in (*z, *zbar)}
         if args.potential is not None:
-            potential = parse_expression(args.potential, symbols)
+            potential = parse_expression(args.potential, symbols, "--potential")
             if not isinstance(potential, sp.Expr):
                 raise CliError(f"--potential must be a scalar expression, got {args.potential!r}")
             g = kahler.metric_from_potential(potential, z, zbar)
         else:
-            g = kahler.replace_conjugates(_matrix(parse_expression(args.metric, symbols), args.metric), z, zbar)
+            g = kahler.replace_conjugates(_matrix(parse_expression(args.metric, symbols, "--metric"), args.metric), z, zbar)
         kahler.check_kahler_metric(g, z, zbar)
         gamma = kahler.christoffel(g, z, zbar)
         ricci = kahler.ricci_form(g, z, zbar)
@@ -133,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
 
         coords = tuple(sp.Symbol(n, real=True) for n in names)
         symbols = {s.name: s for s in coords}
-        g = _matrix(parse_expression(args.metric, symbols), args.metric)
+        g = _matrix(parse_expression(args.metric, symbols, "--metric"), args.metric)
         riemann.check_metric(g, coords)
         gamma = riemann.christoffel(g, coords)
         ricci = riemann.ricci_tensor(g, coords)
@@ -157,8 +179,7 @@ def run(args: argparse.Namespace) -> int:
         **extra,
         "conventions": conventions,
     }
-    emit(args.json, result, lambda _: _render(g, gamma, ricci, scalar, names, args.kahler, extra, conventions))
-    return 0
+    return result, lambda _: _render(g, gamma, ricci, scalar, names, args.kahler, extra, conventions)
 
 
 def _render(g, gamma, ricci, scalar, names: list[str], kahler: bool, extra: dict, conventions: str) -> None:

@@ -1,10 +1,14 @@
-"""``flowtheory derive functional NAME [--dim D] [--latex | --json]``.
+"""``flowtheory derive functional NAME [--dim D] [--time-limit SECONDS] [--latex | --json]``.
 
 Prints a named energy functional (section 2.4, appendix B), its first variation (the gradient for
 the functional's inner product, in jet variables ``g_00_xy``, ``phi_z_zb``, ...) and its gradient
 flow, with the paper's equation numbers and the verdict of the proof that checks them against the
 printed forms.  ``--dim`` is the real dimension for ``perelman`` and ``ricci`` (1 or 2, default 2) and
-the complex dimension for the Kähler functionals (1 or 2, default 1).
+the complex dimension for the Kähler functionals (1 or 2, default 1).  It is bounded by
+:data:`DIM_LIMITS`: ``calabi``, ``two-derivative`` and ``einstein-hilbert`` only in dimension 1 (their
+dimension-2 derivations run for minutes; the others take seconds in either), through
+``flowtheory.functionals`` for more.  ``--time-limit SECONDS`` (default 60) bounds the work
+(:func:`flowtheory.cli.expressions.time_limit`).
 
 ``--json`` prints one object with keys ``name``, ``title``, ``dim``, ``coordinates``, ``functional``,
 ``measure``, ``variation`` (``{"g_ij": str}`` or a string), ``flow`` (``{field: str}``), ``latex``
@@ -15,7 +19,8 @@ from __future__ import annotations
 
 import argparse
 
-from flowtheory.cli.output import CliError, emit, positive_int
+from flowtheory.cli.expressions import add_time_limit, emit_within_time_limit
+from flowtheory.cli.output import CliError, bounded_int
 
 #: The proof that checks each preset against the paper's printed equations.
 PROOFS = {
@@ -30,11 +35,16 @@ PROOFS = {
     "j": "func-mabuchi-j",
 }
 
+#: The largest ``--dim`` per functional: beyond it the derivation runs for minutes.
+DIM_LIMITS = {name: 1 if name in ("calabi", "two-derivative", "einstein-hilbert") else 2 for name in PROOFS}
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("functional", help="a named energy functional, its first variation and gradient flow")
     p.add_argument("name", choices=sorted(PROOFS), help="the functional")
-    p.add_argument("--dim", type=positive_int, default=None, help="real (perelman, ricci) or complex dimension")
+    p.add_argument("--dim", type=bounded_int(1, 2), default=None,
+                   help="real (perelman, ricci) or complex dimension (1 to 2; calabi, two-derivative, einstein-hilbert: 1)")
+    add_time_limit(p, 60)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--latex", action="store_true", help="print LaTeX")
     out.add_argument("--json", action="store_true", help="print one JSON object")
@@ -53,15 +63,15 @@ def _components(expr, fields) -> dict:
 def derive(name: str, dim: int | None) -> dict:
     """The derivation as a plain dict (sympy objects), shared by the renderers and the tests."""
     from flowtheory import functionals
-    from flowtheory.errors import InvalidParameterError
+    from flowtheory.errors import InvalidParameterError, ResourceLimitError
     from flowtheory_proofs import all_proofs
 
     if name not in PROOFS:
         raise CliError(f"unknown functional {name!r}")
-    if dim is not None and name in ("perelman", "ricci") and dim > 2:
-        raise CliError(f"--dim {dim}: the command derives Riemannian functionals in dimension <= 2 (dimension 3 takes minutes; use flowtheory.functionals)")
-    if dim is not None and name not in ("perelman", "ricci") and dim > 2:
-        raise CliError(f"--dim {dim}: Kähler functionals are derived in complex dimension <= 2 here")
+    if dim is not None and dim > DIM_LIMITS[name]:
+        raise ResourceLimitError(
+            f"--dim {dim}: {name} is derived here in dimension <= {DIM_LIMITS[name]} (larger ones take minutes; use flowtheory.functionals)"
+        )
     try:
         f = functionals.preset(name, dim)
     except InvalidParameterError as exc:
@@ -97,6 +107,12 @@ def _latex_dict(d: dict, prefix: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    emit_within_time_limit(args.time_limit, "derive functional", args.json, lambda: _result(args))
+    return 0
+
+
+def _result(args: argparse.Namespace):
+    """The printed result and its renderer (``--latex``: three LaTeX lines)."""
     d = derive(args.name, args.dim)
     latex = {
         "functional": d["functional"],
@@ -110,13 +126,13 @@ def run(args: argparse.Namespace) -> int:
         "loss_scale": str(d["loss_scale"]),
         "latex": latex,
     }
-    if args.latex:
-        print(latex["functional"])
-        print(latex["variation"])
-        print(latex["flow"])
-        return 0
-    emit(args.json, result, _render)
-    return 0
+    return result, _render_latex if args.latex else _render
+
+
+def _render_latex(r: dict) -> None:
+    print(r["latex"]["functional"])
+    print(r["latex"]["variation"])
+    print(r["latex"]["flow"])
 
 
 def _render(r: dict) -> None:

@@ -1,4 +1,4 @@
-"""``flowtheory verify [--only ID ...] [--json] [--graph [FILE.png]]``: run every proof in ``proofs/``
+"""``flowtheory verify [--only ID ...] [--time-limit SECONDS] [--json] [--graph [FILE.png]]``: run every proof in ``proofs/``
 in dependency order and print a table.
 
 A proof names the proofs it relies on (``depends_on``); they run first, and when one fails (or
@@ -12,6 +12,10 @@ With ``--json``: a list of objects with keys ``id``, ``equations``, ``verdict`` 
 ``A -> B``, B relying on A) and, given a file name, draws it as a PNG (networkx layout in
 matplotlib, one column per dependency depth); with ``--json`` it prints ``nodes``, ``edges`` and
 ``order``.
+
+``--time-limit SECONDS`` (default 600; the whole run takes about two minutes on a 2-core machine)
+stops the proofs with a one-line :class:`~flowtheory.errors.SymbolicLimitError`
+(:func:`flowtheory.cli.expressions.time_limit`); nothing is printed then.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from flowtheory.cli.expressions import add_time_limit, time_limit
 from flowtheory.cli.output import CliError, emit
 
 COLOUR = {"agrees": "green", "agrees after correction": "yellow", "fails": "red", "blocked": "magenta"}
@@ -36,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="FILE.png",
         help="print the proof dependency graph instead of running the proofs; with a file name also draw it as a PNG",
     )
+    add_time_limit(p, 600)
     p.set_defaults(handler=run)
 
 
@@ -55,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
         proofs = [p for p in proofs if p.id in needed]
     if args.graph is not None:
         return _graph(dependency_graph(proofs), args)
-    results = run_proofs(proofs)
+    with time_limit(args.time_limit, "verify"):
+        results = run_proofs(proofs)
     emit(args.json, [r.to_json() for r in results], _render)
     return 1 if any(r.verdict in ("fails", "blocked") for r in results) else 0
 
