@@ -158,8 +158,7 @@ def _draw(graph, path: Path) -> None:
     ax.set_title("proof dependencies (arrow: from a proof to the proofs that rely on it)")
     ax.axis("off")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=120)
+    from numerics.io.provenance import save_figure_atomic
+
+    save_figure_atomic(path, fig, dpi=120)
     plt.close(fig)
-    tmp.replace(path)
