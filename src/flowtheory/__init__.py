@@ -50,6 +50,7 @@ from . import ntk as ntk
 from . import printed as printed
 from . import proof as proof
 from . import riemann as riemann
+from . import sigma_loss as sigma_loss
 from . import spec as spec
 from . import variation as variation
 from .errors import FlowtheoryError as FlowtheoryError

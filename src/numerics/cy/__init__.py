@@ -1,4 +1,4 @@
-"""Calabi–Yau geometry: hypersurfaces, sampling, patches, measures, distances, clustering, io."""
+"""Calabi–Yau geometry: hypersurfaces, sampling, patches, measures, distances, clustering, io, kernels and the kernel flow (3.5)."""
 
 from .hypersurface import Hypersurface as Hypersurface
 from .hypersurface import fermat as fermat
@@ -54,3 +54,15 @@ from .cluster import fs_silhouette_score as fs_silhouette_score
 
 from .io import save_points as save_points
 from .io import load_points as load_points
+
+from .kernels import GaussianKernel as GaussianKernel
+from .kernels import DeltaKernel as DeltaKernel
+from .kernels import ReluNtkKernel as ReluNtkKernel
+from .kernels import apply_kernel as apply_kernel
+from .kernels import nearest_indices as nearest_indices
+
+from .kernel_flow import FlowSettings as FlowSettings
+from .kernel_flow import FlowResult as FlowResult
+from .kernel_flow import point_set as point_set
+from .kernel_flow import kernel_apply as kernel_apply
+from .kernel_flow import run_flow as run_flow
