@@ -32,6 +32,7 @@ point.  Without clusters the kernel is applied exactly over all train points, ma
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -42,7 +43,7 @@ import sympy as sp
 
 from flowtheory import sigma_loss
 from flowtheory.errors import InvalidParameterError, NotPositiveDefiniteError
-from numerics.cy.measure import fs_metric, point_data
+from numerics.cy.measure import _sigma_terms, fs_metric, point_data
 from numerics.cy.patches import chart
 
 NORMALISATIONS = ("mean", "per-point")
@@ -106,6 +107,7 @@ def point_set(surface, z, line_ids=None) -> PointSet:
     return PointSet(np.asarray(c.z), fs_metric(c), data.weights, data.omega2, ids)
 
 
+@functools.lru_cache(maxsize=None)
 def _compiled_coefficient(loss: str, kappa: str) -> tuple[Callable, Callable]:
     point = sigma_loss.gradient_coefficient(loss, kappa)
     args = (sigma_loss.eta, sigma_loss.w, sigma_loss.W, sigma_loss.A)
@@ -118,11 +120,10 @@ def _hermitian_det(g):
     return jnp.real(jnp.linalg.det(g))
 
 
-def sigma_of(g, weights, omega2, kappa=None):
-    """σ (B.11) of metric values ``g`` with the given weights (κ from ``g`` unless given)."""
-    r = _hermitian_det(g) / omega2
-    k = jnp.sum(weights * r) / jnp.sum(weights) if kappa is None else kappa
-    return jnp.sum(weights * jnp.abs(1 - r / k)) / jnp.sum(weights)
+def sigma_of(g, weights, omega2):
+    """σ (B.11) of metric values ``g`` with the given weights, κ from ``g`` (:func:`numerics.cy.measure.sigma_measure`'s estimate)."""
+    (sigma, _, _, _), _ = _sigma_terms(weights, _hermitian_det(g) / omega2)
+    return sigma
 
 
 def loss_of(g, weights, omega2, settings: FlowSettings, kappa0):
