@@ -124,8 +124,9 @@ def _open_checkpoint(path: Path) -> dict:
     return arrays
 
 
-def _checkpoint_parameters(path: Path) -> dict:
-    arrays = _open_checkpoint(path)
+def _checkpoint_parameters(path: Path, arrays: dict | None = None) -> dict:
+    """The run parameters stored in a checkpoint (its arrays, if already read, are not read again)."""
+    arrays = _open_checkpoint(path) if arrays is None else arrays
     try:
         parameters = json.loads(str(arrays["parameters"]))
     except (ValueError, RecursionError) as exc:
@@ -144,12 +145,12 @@ def _load_checkpoint(path: Path, parameters: dict, initial: dict, steps: int):
     and finite, histories with one entry per saved step."""
     import numpy as np
 
-    saved = _checkpoint_parameters(path)
+    data = _open_checkpoint(path)
+    saved = _checkpoint_parameters(path, data)
     keys = ("spec", "dt", "grid", "sigma", "save_every", "seed")
     mismatch = [k for k in keys if saved.get(k) != parameters.get(k)]
     if mismatch:
         raise CliError(f"--resume: {path}: checkpoint parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
-    data = _open_checkpoint(path)
     every = saved["save_every"]
 
     def scalar(name: str, kinds: str):
