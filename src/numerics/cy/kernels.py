@@ -101,6 +101,8 @@ __all__ = [
     "S_ERROR",
     "apply_kernel",
     "dense_reference",
+    "kernel_from",
+    "KERNEL_NAMES",
     "nearest_indices",
     "spatial_order",
 ]
@@ -354,6 +356,29 @@ Kernel = Union[GaussianKernel, DeltaKernel, ReluNtkKernel]
 
 
 # --------------------------------------------------------------------------- Gaussian tile evaluation
+
+
+KERNEL_NAMES = ("gaussian", "delta", "relu-ntk")
+
+
+def kernel_from(name: str, *, width: float | None = None, reading: str = "inverse",
+                sigma_w: float | None = None, sigma_b: float | None = None) -> "Kernel":
+    """The kernel ``name`` of :data:`KERNEL_NAMES` with its parameters (those another kernel takes are ignored).
+
+    Raises:
+        InvalidParameterError: an unknown name, or a parameter the kernel needs missing or invalid.
+    """
+    if name not in KERNEL_NAMES:
+        raise InvalidParameterError(f"unknown kernel {name!r}; choose one of {KERNEL_NAMES}")
+    needed = {"gaussian": {"width": width}, "delta": {}, "relu-ntk": {"sigma_w": sigma_w, "sigma_b": sigma_b}}[name]
+    missing = [key for key, value in needed.items() if value is None]
+    if missing:
+        raise InvalidParameterError(f"the {name} kernel needs {', '.join(missing)}")
+    if name == "gaussian":
+        return GaussianKernel(width=width, reading=reading)
+    if name == "delta":
+        return DeltaKernel()
+    return ReluNtkKernel(sigma_w=sigma_w, sigma_b=sigma_b)
 
 
 class _GaussianPlan(NamedTuple):
