@@ -23,7 +23,7 @@ import argparse
 import json
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, prepare_output_folder, say, seed
+from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, open_checkpoint, prepare_output_folder, say, seed
 from flowtheory.errors import InvalidFileError
 
 CHECKPOINT_FORMAT = "flowtheory.flow.checkpoint/1"
@@ -104,24 +104,7 @@ def _out(args) -> Path:
 
 def _open_checkpoint(path: Path) -> dict:
     """All arrays of a checkpoint file, or :class:`InvalidFileError` naming what is wrong."""
-    import numpy as np
-
-    if not path.exists():
-        raise CliError(f"--resume: no checkpoint at {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except Exception as exc:  # noqa: BLE001 - np.load's failures on damaged input span OSError, zipfile, zlib, ValueError, EOFError
-        raise InvalidFileError(path, f"not a readable checkpoint ({type(exc).__name__}: {exc})") from None
-    for name in ("format", "parameters", "step", "t", "ts", "energy", "spread"):
-        if name not in arrays:
-            raise InvalidFileError(path, "missing", field=name)
-    for name in ("format", "parameters"):
-        if arrays[name].dtype.kind != "U" or arrays[name].shape != ():
-            raise InvalidFileError(path, "expected a string", field=name)
-    if str(arrays["format"]) != CHECKPOINT_FORMAT:
-        raise InvalidFileError(path, f"is {str(arrays['format'])[:60]!r}, expected {CHECKPOINT_FORMAT!r}", field="format")
-    return arrays
+    return open_checkpoint(path, CHECKPOINT_FORMAT, ("step", "t", "ts", "energy", "spread"))
 
 
 def _checkpoint_parameters(path: Path, arrays: dict | None = None) -> dict:

@@ -197,3 +197,32 @@ def prepare_output_file(path: Path, *, overwrite: bool = False, flag: str = "--o
         raise OutputExistsError(f"{flag} {path} already exists; pass --overwrite to replace it")
     _check_writable(path.parent, flag)
     remove_stale_temporaries(path.parent, [path.name])
+
+
+def open_checkpoint(path: Path, fmt: str, names: Iterable[str]) -> dict:
+    """All arrays of the ``.npz`` checkpoint ``path`` of format ``fmt`` that must hold ``names``
+    (besides the strings ``format`` and ``parameters``), or :class:`InvalidFileError` naming what is wrong.
+
+    Raises:
+        CliError: no file at ``path`` (``--resume`` without a run to continue).
+    """
+    import numpy as np
+
+    from flowtheory.errors import InvalidFileError
+
+    if not path.exists():
+        raise CliError(f"--resume: no checkpoint at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except Exception as exc:  # noqa: BLE001 - np.load's failures on damaged input span OSError, zipfile, zlib, ValueError, EOFError
+        raise InvalidFileError(path, f"not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+    for name in ("format", "parameters", *names):
+        if name not in arrays:
+            raise InvalidFileError(path, "missing", field=name)
+    for name in ("format", "parameters"):
+        if arrays[name].dtype.kind != "U" or arrays[name].shape != ():
+            raise InvalidFileError(path, "expected a string", field=name)
+    if str(arrays["format"]) != fmt:
+        raise InvalidFileError(path, f"is {str(arrays['format'])[:60]!r}, expected {fmt!r}", field="format")
+    return arrays

@@ -1,7 +1,8 @@
 """``flowtheory quintic …``: the Calabi–Yau experiments of section 3 of the paper.
 
 ``sample`` and ``sigma`` live in :mod:`.quintic_points`; ``distances`` and ``cluster`` in
-:mod:`.quintic_distances`; the kernel flow ``flow`` in :mod:`.quintic_flow`.
+:mod:`.quintic_distances`; the kernel flow ``flow`` in :mod:`.quintic_flow`; its hyper-parameter ``search`` in
+:mod:`.quintic_search`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from flowtheory.cli import quintic_distances, quintic_flow, quintic_points
+    from flowtheory.cli import quintic_distances, quintic_flow, quintic_points, quintic_search
 
     p = sub.add_parser("quintic", help="points, measures, distances and clustering on the Fermat quintic")
     quintic_sub = p.add_subparsers(dest="quintic_command", required=True, metavar="QUINTIC_COMMAND")
     quintic_points.register(quintic_sub)
     quintic_distances.register(quintic_sub)
     quintic_flow.register(quintic_sub)
+    quintic_search.register(quintic_sub)

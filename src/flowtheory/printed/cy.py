@@ -56,3 +56,18 @@ def mu_cy_prefactor(n: sp.Expr) -> sp.Expr:
 #: Text before (B.10): "μ_J = J^n/n!", then (B.10) "J^n = κ|Ω|²" and (B.11) "η = f^n/(κ|Ω|²)"
 #: (the entries ``eq_B_10`` and ``eq_B_11`` of :mod:`flowtheory.printed.flows`).
 MU_J = r"\mu_J = J^n / n!"
+
+#: Table 1 as printed: points, learning rate Δt and kernel parameters per kernel (σ of (3.6) for the
+#: Gaussian; σ_w, σ_b of the ReLU network); the gains of figure 3 and section 3.2.4 beside them.
+TABLE_1 = {
+    "relu-ntk": {"n_points": 2500, "lr": 0.1, "sigma_w": 5.716, "sigma_b": 80.52, "train_gain": 5.0, "test_gain": 5.0},
+    "gaussian": {"n_points": 2500, "lr": 0.1583, "width": 30.0, "train_gain": 1e6, "test_gain": 5.0},
+    "delta": {"n_points": 1000, "lr": 0.3162, "train_gain": 1e6, "test_gain": 5.0},
+}
+
+#: Section 3.2.4's extrapolation: the mean distance a test gain of ~100 needs per kernel, and the
+#: points that (3.7) says that takes.
+EXTRAPOLATION = {
+    "gaussian": {"test_gain": 100.0, "mean_distance": 5e-3, "n_points": 1e12},
+    "delta": {"test_gain": 100.0, "mean_distance": 5e-2, "n_points": 1e8},
+}

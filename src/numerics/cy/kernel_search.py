@@ -108,8 +108,9 @@ class SearchSettings:
             value = getattr(self, name)
             if not (isinstance(value, int) and value >= low):
                 raise InvalidParameterError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.reading not in kernels.READINGS:
+            raise InvalidParameterError(f"unknown reading {self.reading!r}; choose one of {kernels.READINGS}")
         FlowSettings(lr=1.0, loss=self.loss, kappa=self.kappa, normalisation=self.normalisation)
-        kernels.kernel_from(self.kernel, width=1.0, reading=self.reading, sigma_w=1.0, sigma_b=1.0)
 
     def flow_settings(self, lr: float, max_backoff: int = 30) -> FlowSettings:
         return FlowSettings(lr=lr, loss=self.loss, kappa=self.kappa, normalisation=self.normalisation, max_backoff=max_backoff)

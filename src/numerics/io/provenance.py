@@ -96,3 +96,9 @@ def save_figure_atomic(path: str | os.PathLike, figure, **savefig_kwargs: Any) -
     path = Path(path)
     fmt = path.suffix.lstrip(".") or "png"
     return _atomic(path, lambda fh: figure.savefig(fh, format=fmt, **savefig_kwargs))
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically (reports)."""
+    data = text.encode()
+    return _atomic(Path(path), lambda fh: fh.write(data))
