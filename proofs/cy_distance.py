@@ -267,10 +267,9 @@ CHART_NN_SIZES = (1000, 3000, 10000)
 def nn_scaling_chart_proof() -> Outcome:
     import jax
 
-    from numerics.cy.distance import nearest_neighbour_statistics, poisson_mean_nn_distance
+    from numerics.cy.distance import poisson_mean_nn_distance
     from numerics.cy.hypersurface import fermat_quintic
-    from numerics.cy.sampling import sample_in_chart
-    from numerics.stats import fit_loglog_slope
+    from numerics.cy.noise_analysis import nn_scaling_in_chart
 
     n_charts = 20  # (patch, eliminated) pairs of P^4: 5 x 4, permuted into each other by the symmetry
     N = sp.symbols("N", positive=True)
@@ -279,14 +278,8 @@ def nn_scaling_chart_proof() -> Outcome:
     prefactor_ok = abs(float(poisson_mean_nn_distance(1, 6, volume)) - float(prefactor)) < 1e-13
     largest = CHART_NN_SIZES[-1]
     with jax.experimental.enable_x64():
-        sample = sample_in_chart(fermat_quintic(), 2 * largest, jax.random.PRNGKey(SEED + 7), 0, 1).points
-        ns, means = [], []
-        for n in CHART_NN_SIZES:
-            for r in range(2):
-                means.append(nearest_neighbour_statistics(sample[r * largest : r * largest + n]).mean)
-                ns.append(n)
-    ns, means = np.array(ns), np.array(means)
-    fit = fit_loglog_slope(ns, means)
+        ns, stats, fit = nn_scaling_in_chart(fermat_quintic(), CHART_NN_SIZES, jax.random.PRNGKey(SEED + 7))
+    means = np.array([s.mean for s in stats])
     a_fit = math.exp(fit.intercept)
     printed_a, printed_b = 0.968, -0.184
     excess = [float(np.mean(means[ns == n]) / poisson_mean_nn_distance(n, 6, volume)) for n in CHART_NN_SIZES]

@@ -2,7 +2,7 @@
 
 ``sample`` and ``sigma`` live in :mod:`.quintic_points`; ``distances`` and ``cluster`` in
 :mod:`.quintic_distances`; the kernel flow ``flow`` in :mod:`.quintic_flow`; its hyper-parameter ``search`` in
-:mod:`.quintic_search`.
+:mod:`.quintic_search`; figure 3 and the extrapolation, ``noise-analysis``, in :mod:`.quintic_noise`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from flowtheory.cli import quintic_distances, quintic_flow, quintic_points, quintic_search
+    from flowtheory.cli import quintic_distances, quintic_flow, quintic_noise, quintic_points, quintic_search
 
     p = sub.add_parser("quintic", help="points, measures, distances and clustering on the Fermat quintic")
     quintic_sub = p.add_subparsers(dest="quintic_command", required=True, metavar="QUINTIC_COMMAND")
@@ -19,3 +19,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     quintic_distances.register(quintic_sub)
     quintic_flow.register(quintic_sub)
     quintic_search.register(quintic_sub)
+    quintic_noise.register(quintic_sub)

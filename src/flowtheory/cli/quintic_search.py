@@ -33,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kernel", choices=KERNELS, required=True, help="the kernel whose Δt (and width, or σ_w and σ_b) are searched")
     p.add_argument("--trials", type=bounded_int(1, 1000), default=30, help="trials in all, each on fresh points (1 to 1000, default 30)")
     p.add_argument("--init-points", type=bounded_int(1, 1000), default=5, help="random trials before the Gaussian-process suggestions (default 5)")
-    p.add_argument("--trial-steps", type=bounded_int(1, 1000), default=20, help="flow steps per trial (default 20)")
+    p.add_argument("--trial-steps", type=bounded_int(1, 1000), default=50, help="flow steps per trial (default 50, the steps the result is judged by)")
     p.add_argument("--steps", type=bounded_int(1, 10_000), default=50, help="flow steps at the best parameters (default 50, as in the paper)")
     p.add_argument("--n-train", type=bounded_int(2, N_MAX), default=None, help="train points per trial (default per kernel as in Table 1: "
                    + ", ".join(f"{k} {v['n_train']}" for k, v in DEFAULTS.items()) + ")")

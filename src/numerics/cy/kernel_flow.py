@@ -98,18 +98,24 @@ class PointSet:
     line_ids: np.ndarray
 
 
-def point_set(surface, z, line_ids=None) -> PointSet:
-    """:class:`PointSet` of points ``z`` (all in one default chart).
+def point_set(surface, z, line_ids=None, *, patch: int | None = None, eliminated: int | None = None,
+              tolerance: float | None = None) -> PointSet:
+    """:class:`PointSet` of points ``z``, all in one chart: their default chart, or the forced
+    ``(patch, eliminated)`` one (e.g. the train points' chart for test points near them).
+    ``tolerance`` is the on-surface test of :func:`numerics.cy.patches.chart` (``math.inf`` for
+    points off the surface).
 
     Raises:
-        InvalidParameterError: points in more than one chart (their metrics would be components in
-            different coordinates, section 3.1).
+        InvalidParameterError: points whose default charts differ (their metrics would be
+            components in different coordinates, section 3.1), or only one of patch/eliminated.
     """
-    c = chart(surface, z)
+    if (patch is None) != (eliminated is None):
+        raise InvalidParameterError("force a chart with both patch and eliminated, or neither")
+    c = chart(surface, z, patch, eliminated, tolerance)
     pairs = np.unique(np.stack([np.asarray(c.patch), np.asarray(c.eliminated)], axis=1), axis=0)
     if len(pairs) != 1:
         raise InvalidParameterError(f"points lie in {len(pairs)} charts; a kernel flow needs one (sample_in_chart)")
-    data = point_data(surface, z)
+    data = point_data(surface, z, patch, eliminated, tolerance)
     ids = np.arange(len(z)) if line_ids is None else np.asarray(line_ids)
     return PointSet(np.asarray(c.z), fs_metric(c), data.weights, data.omega2, ids)
 

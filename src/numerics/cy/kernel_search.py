@@ -90,7 +90,7 @@ class SearchSettings:
     trials: int
     n_train: int
     n_test: int
-    trial_steps: int = 20
+    trial_steps: int = 50
     init_points: int = 5
     objective: str = "train"
     reading: str = "inverse"

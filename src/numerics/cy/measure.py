@@ -124,8 +124,9 @@ def _measure(c: Chart) -> PointData:
     return PointData(c, det, omega2, omega2 / det)
 
 
-def point_data(surface: Hypersurface, z, patch=None, eliminated=None) -> PointData:
-    """Validated :class:`PointData` of points ``z`` (``(N, m)``), in default or forced charts.
+def point_data(surface: Hypersurface, z, patch=None, eliminated=None, tolerance: float | None = None) -> PointData:
+    """Validated :class:`PointData` of points ``z`` (``(N, m)``), in default or forced charts
+    (``tolerance``: the on-surface test, as in :func:`numerics.cy.patches.chart`).
 
     One pass: :func:`numerics.cy.patches.chart` evaluates :math:`\\partial p` once, and the
     determinant, :math:`|\\Omega|^2` and the weights are computed from that chart.
@@ -135,7 +136,7 @@ def point_data(surface: Hypersurface, z, patch=None, eliminated=None) -> PointDa
             :func:`numerics.cy.patches.chart`.
         NotPositiveDefiniteError: a pulled-back metric with non-positive determinant (degenerate chart).
     """
-    data = _measure(chart(surface, z, patch, eliminated))
+    data = _measure(chart(surface, z, patch, eliminated, tolerance))
     if not bool(jnp.all(jnp.isfinite(data.weights) & jnp.isfinite(data.det_fs))):
         raise NonFiniteError("non-finite weights: the chart does not cover some points")
     if not bool(jnp.all(data.det_fs > 0)):

@@ -77,12 +77,16 @@ def chart(
     z: Complex[Array, "N m"],
     patch: Int[Array, " N"] | int | None = None,
     eliminated: Int[Array, " N"] | int | None = None,
+    tolerance: float | None = None,
 ) -> Chart:
     """Express points in their chart: the default (largest ``|z_i|``, largest ``|dp_j|``) or a forced one.
 
     The gradient of ``p`` is evaluated once, at the patch-scaled points: it picks the default
     eliminated coordinate (``argmax`` of :math:`|\\partial p/\\partial z_j|` over ``j != patch``) and
     is the chart's ``dp``, from which the Jacobian, the metric and :math:`\\Omega` follow.
+    ``tolerance`` is the on-surface test of :meth:`~numerics.cy.hypersurface.Hypersurface.validate`
+    (``None``: its default; ``math.inf`` evaluates the chart's formulas at points off the surface,
+    as the paper's noised test points of figure 3 left need).
 
     Raises:
         InvalidParameterError: ``patch == eliminated`` for some point, or an index out of range.
@@ -90,7 +94,7 @@ def chart(
         OffManifoldError, NonFiniteError, InvalidParameterError: points rejected by
             :meth:`~numerics.cy.hypersurface.Hypersurface.validate`.
     """
-    z = surface.validate(z)
+    z = surface.validate(z) if tolerance is None else surface.validate(z, tolerance)
     n_pts, m = z.shape
     patch = jnp.argmax(jnp.abs(z), axis=-1) if patch is None else jnp.broadcast_to(jnp.asarray(patch), (n_pts,))
     if bool(jnp.any((patch < 0) | (patch >= m))):
