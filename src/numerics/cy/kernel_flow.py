@@ -184,7 +184,7 @@ class FlowResult:
 
 
 def kernel_apply(kernel, train: PointSet, test: PointSet, *, clusters: tuple[int, int] | None = None,
-                 block: int = 1024, progress: bool = False) -> Callable:
+                 block: int = 1024, progress: bool = False, devices=None) -> Callable:
     """The kernel sum ``apply(values, to)`` of :func:`run_flow` for a kernel of :mod:`numerics.cy.kernels`.
 
     Args:
@@ -193,14 +193,16 @@ def kernel_apply(kernel, train: PointSet, test: PointSet, *, clusters: tuple[int
             clusters)`` — the batched clustering (3.3) of the train points, the kernel applied within
             each cluster only, each test point in the cluster of its nearest train point.
         block: tile size of the exact sum.
+        devices: the devices the exact sum's tiles are split over (``None``: all of
+            ``jax.devices()``; see :func:`numerics.cy.kernels.apply_kernel`).
     """
     from numerics.cy.kernels import apply_kernel, nearest_indices
 
     if clusters is None:
         def exact(values, to):
             if to == "train":
-                return apply_kernel(kernel, train.z, train.z, values, block=block, same_points=True)
-            return apply_kernel(kernel, test.z, train.z, values, block=block)
+                return apply_kernel(kernel, train.z, train.z, values, block=block, same_points=True, devices=devices)
+            return apply_kernel(kernel, test.z, train.z, values, block=block, devices=devices)
 
         return exact
 

@@ -76,6 +76,9 @@ from typing import NamedTuple, Union
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental.shard_map import shard_map
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
 from jaxtyping import Array, Complex, Float, Int
 
 from flowtheory.errors import InvalidParameterError
@@ -525,40 +528,59 @@ def _blocks(tree, block: int):
     return jax.tree_util.tree_map(lambda a: a.reshape(-1, block, *a.shape[1:]), tree)
 
 
-@partial(jax.jit, static_argnames=("kernel", "block"))
-def _tiled_apply(kernel, out_data, in_data, values, block: int):
+def _mesh(devices: tuple) -> Mesh:
+    """A one-axis mesh ``"points"`` over ``devices`` (all of ``jax.devices()`` by default)."""
+    return Mesh(np.array(devices), ("points",))
+
+
+@partial(jax.jit, static_argnames=("kernel", "block", "devices"))
+def _tiled_apply(kernel, out_data, in_data, values, block: int, devices: tuple):
     """``sum_b K(a, b) values[b]`` over ``block x block`` tiles (inputs padded to whole blocks):
-    ``lax.map`` over out-blocks, ``lax.scan`` over in-blocks."""
+    the out-blocks are split over ``devices`` (``shard_map`` on a ``"points"`` mesh), each device
+    runs ``lax.map`` over its out-blocks and ``lax.scan`` over all in-blocks (replicated)."""
     zeros = jnp.zeros((block, values.shape[1]), values.dtype)
 
-    def one_out_block(ob):
-        def body(acc, inputs):
-            ib, vb = inputs
-            return acc + _tile(kernel, ob, ib, lambda k: k @ vb, zeros), None
+    def local(out_local, in_data, values):
+        def one_out_block(ob):
+            def body(acc, inputs):
+                ib, vb = inputs
+                return acc + _tile(kernel, ob, ib, lambda k: k @ vb, zeros), None
 
-        return jax.lax.scan(body, zeros, (_blocks(in_data, block), _blocks(values, block)))[0]
+            return jax.lax.scan(body, zeros, (_blocks(in_data, block), _blocks(values, block)))[0]
 
-    return jax.lax.map(one_out_block, _blocks(out_data, block)).reshape(-1, values.shape[1])
+        return jax.lax.map(one_out_block, _blocks(out_local, block)).reshape(-1, values.shape[1])
+
+    sharded = shard_map(local, _mesh(devices), in_specs=(P("points"), P(), P()), out_specs=P("points"), check_rep=False)
+    return sharded(out_data, in_data, values)
 
 
-@partial(jax.jit, static_argnames=("kernel", "block"))
-def _tiled_apply_symmetric(kernel, data, values, block: int):
+@partial(jax.jit, static_argnames=("kernel", "block", "devices"))
+def _tiled_apply_symmetric(kernel, data, values, block: int, devices: tuple):
     """As :func:`_tiled_apply` with ``z_out = z_in``, using ``K(a, b) = K(b, a)``: each tile
-    ``i <= j`` is evaluated once and applied to both blocks (``K v_j`` to ``i``, ``K^T v_i`` to ``j``)."""
+    ``i <= j`` is evaluated once and applied to both blocks (``K v_j`` to ``i``, ``K^T v_i`` to ``j``).
+    The tile pairs are split over ``devices``; each accumulates its pairs into the whole output and
+    the partial outputs are summed (``psum``)."""
     blocks, v = _blocks(data, block), _blocks(values, block)
     n = v.shape[0]
     i, j = np.triu_indices(n)
+    extra = -len(i) % len(devices)  # pad the pair list to whole shares with pairs that add nothing
+    live = np.concatenate([np.ones(len(i)), np.zeros(extra)])
+    i, j = np.concatenate([i, np.zeros(extra, int)]), np.concatenate([j, np.zeros(extra, int)])
     zeros = jnp.zeros((block, values.shape[1]), values.dtype)
 
-    def body(out, ij):
-        a, b = ij
-        pick = lambda k: jax.tree_util.tree_map(lambda x: x[k], blocks)
-        to_a, to_b = _tile(kernel, pick(a), pick(b), lambda k: (k @ v[b], k.T @ v[a]), (zeros, zeros))
-        out = out.at[a].add(to_a)
-        return out.at[b].add(jnp.where(a == b, 0.0, to_b)), None
+    def local(i, j, live, blocks, v):
+        def body(out, ijl):
+            a, b, alive = ijl
+            pick = lambda k: jax.tree_util.tree_map(lambda x: x[k], blocks)  # noqa: E731
+            to_a, to_b = _tile(kernel, pick(a), pick(b), lambda k: (k @ v[b], k.T @ v[a]), (zeros, zeros))
+            out = out.at[a].add(alive * to_a)
+            return out.at[b].add(jnp.where(a == b, 0.0, alive * to_b)), None
 
-    out, _ = jax.lax.scan(body, jnp.zeros_like(v), (jnp.asarray(i), jnp.asarray(j)))
-    return out.reshape(-1, values.shape[1])
+        out, _ = jax.lax.scan(body, jnp.zeros_like(v), (i, j, live))
+        return jax.lax.psum(out, "points")
+
+    sharded = shard_map(local, _mesh(devices), in_specs=(P("points"), P("points"), P("points"), P(), P()), out_specs=P(), check_rep=False)
+    return sharded(jnp.asarray(i), jnp.asarray(j), jnp.asarray(live, values.dtype), blocks, v).reshape(-1, values.shape[1])
 
 
 def _tile_inputs(kernel, z: np.ndarray):
@@ -695,6 +717,7 @@ def apply_kernel(
     block: int = 256,
     same_points: bool = False,
     order: str | None = None,
+    devices=None,
 ) -> np.ndarray:
     r"""Matrix-free :math:`\mathrm{out}[x] = \sum_{x'} K(x, x')\,\mathrm{values}[x']`, the sum of (3.5).
 
@@ -714,6 +737,10 @@ def apply_kernel(
         order: ``None`` (points as given) or ``"spatial"``: tiles of points sorted by
             :func:`spatial_order`, so that more Gaussian tiles lie beyond the cutoff and are skipped
             (same result up to rounding).
+        devices: the devices the tiles are split over (``None``: all of ``jax.devices()``): the
+            out-blocks (or, with ``same_points``, the tile pairs) are shared out with ``jax.sharding``
+            (``shard_map`` on a one-axis mesh).  One code path for one device or many; on several
+            hosts after ``jax.distributed.initialize()`` ``jax.devices()`` spans all of them.
 
     Returns:
         ``(N_out, ...)`` numpy array of ``values``' dtype (float64 or complex128).
@@ -744,14 +771,18 @@ def apply_kernel(
     flat = v.reshape(n_in, -1)[perm_in]
     flat = np.concatenate([flat.real, flat.imag], axis=1) if is_complex else flat.astype(np.float64)
     block = min(block, max(n_out, n_in))
-    pad_out, pad_in = -(-n_out // block) * block, -(-n_in // block) * block
+    devices = tuple(jax.devices()) if devices is None else tuple(devices)
+    if not devices:
+        raise InvalidParameterError("devices must name at least one device")
+    share = block * len(devices)
+    pad_out, pad_in = -(-n_out // share) * share, -(-n_in // block) * block
     in_data = tuple(jnp.asarray(_pad(a, pad_in, "edge")) for a in _tile_inputs(kernel, z_in[perm_in]))
     flat = jnp.asarray(_pad(flat, pad_in, "zeros"))
     if same_points:
-        out = np.asarray(_tiled_apply_symmetric(kernel, in_data, flat, block))[:n_out]
+        out = np.asarray(_tiled_apply_symmetric(kernel, in_data, flat, block, devices))[:n_out]
     else:
         out_data = tuple(jnp.asarray(_pad(a, pad_out, "edge")) for a in _tile_inputs(kernel, z_out[perm_out]))
-        out = np.asarray(_tiled_apply(kernel, out_data, in_data, flat, block))[:n_out]
+        out = np.asarray(_tiled_apply(kernel, out_data, in_data, flat, block, devices))[:n_out]
     if is_complex:
         half = out.shape[1] // 2
         out = out[:, :half] + 1j * out[:, half:]
