@@ -10,19 +10,25 @@ complex σ-loss gradients.  Measured in one run:
   measured here (``numpy`` 2000×2000 product);
 * ``ours`` vs ``numpy`` at ``--n-small`` (default 4000): the straightforward dense numpy/scipy step
   (:func:`numerics.cy.kernels.dense_reference`: arccos distances, exp, one matmul) on the same
-  points, the time ratio and the largest relative difference of the two results.
+  points, the time ratio and the largest relative difference of the two results;
+* the same two measurements for the ReLU NTK (Table 1's σ_w, σ_b; tiled, nothing to skip) at
+  ``--n-small`` and ``--n-relu`` (default 2·10^4).
+
+The tiles are split over ``--devices`` host devices (default: one per core), the path
+``jax.sharding`` takes on several accelerators.
 
 Results are printed and written to ``--json`` (default ``benchmarks/results/kernel_flow.json``).
 
 Usage::
 
-    python benchmarks/bench_kernel_flow.py [--n-small 4000] [--n-large 100000] [--width 0.1] [--json PATH]
+    python benchmarks/bench_kernel_flow.py [--n-small 4000] [--n-large 100000] [--n-relu 20000] [--width 0.1] [--devices K] [--json PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -41,9 +47,12 @@ def main() -> None:
     parser.add_argument("--n-small", type=int, default=4000)
     parser.add_argument("--n-large", type=int, default=100_000)
     parser.add_argument("--width", type=float, default=0.1)
+    parser.add_argument("--n-relu", type=int, default=20_000)
     parser.add_argument("--block", type=int, default=256)
+    parser.add_argument("--devices", type=int, default=os.cpu_count(), help="host devices the tiles are split over (default: one per core)")
     parser.add_argument("--json", type=Path, default=Path(__file__).parent / "results" / "kernel_flow.json")
     args = parser.parse_args()
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={args.devices}".strip()
 
     import jax
 
@@ -52,7 +61,7 @@ def main() -> None:
 
     from numerics.cy.hypersurface import fermat_quintic
     from numerics.cy.kernel_flow import FlowSettings, loss_gradient, point_set
-    from numerics.cy.kernels import GaussianKernel, apply_kernel, dense_reference
+    from numerics.cy.kernels import GaussianKernel, ReluNtkKernel, apply_kernel, dense_reference
     from numerics.cy.sampling import sample_in_chart
     from numerics.io.provenance import run_record, write_json_atomic
 
@@ -68,25 +77,34 @@ def main() -> None:
         pts = point_set(surface, sample_in_chart(surface, n, jax.random.PRNGKey(n), 0, 1).points)
         return pts, np.asarray(loss_gradient(pts.g_fs, pts.weights, pts.omega2, settings, None))
 
-    small, g_small = prepared(args.n_small)
-    step = lambda pts, g: np.asarray(apply_kernel(kernel, pts.z, pts.z, g, block=args.block, same_points=True))  # noqa: E731
-    step(small, g_small)
-    ours_small = _timed(lambda: step(small, g_small), 3)
-    numpy_small = _timed(lambda: dense_reference(kernel, small.z, small.z, g_small), 3)
-    diff = float(np.max(np.abs(step(small, g_small) - dense_reference(kernel, small.z, small.z, g_small))) / np.max(np.abs(g_small)))
+    def compare(kernel, pts, g):
+        step = lambda: np.asarray(apply_kernel(kernel, pts.z, pts.z, g, block=args.block, same_points=True))  # noqa: E731
+        step()
+        ours = _timed(step, 3)
+        dense = _timed(lambda: dense_reference(kernel, pts.z, pts.z, g), 3)
+        diff = float(np.max(np.abs(step() - dense_reference(kernel, pts.z, pts.z, g))) / np.max(np.abs(step())))
+        return {"n": pts.z.shape[0], "ours_s": ours, "numpy_dense_s": dense, "speedup_vs_numpy": dense / ours,
+                "max_abs_difference_over_max_output": diff}
 
-    large, g_large = prepared(args.n_large)
-    start = time.perf_counter()
-    step(large, g_large)
-    first = time.perf_counter() - start
-    ours_large = _timed(lambda: step(large, g_large))
-    flops = (2 * 25 + 18) * args.n_large**2
+    def large_step(kernel, n, flops_per_pair):
+        pts, g = prepared(n)
+        start = time.perf_counter()
+        apply_kernel(kernel, pts.z, pts.z, g, block=args.block, same_points=True)
+        first = time.perf_counter() - start
+        seconds = _timed(lambda: apply_kernel(kernel, pts.z, pts.z, g, block=args.block, same_points=True))
+        return {"n": n, "first_call_s": first, "step_s": seconds,
+                "useful_flops_fraction_of_matmul_rate": flops_per_pair * n**2 / seconds / matmul_rate}
+
+    small, g_small = prepared(args.n_small)
+    relu = ReluNtkKernel.paper()
     result = {
         "matmul_gflops": matmul_rate / 1e9,
-        "small": {"n": args.n_small, "ours_s": ours_small, "numpy_dense_s": numpy_small, "speedup_vs_numpy": numpy_small / ours_small,
-                  "max_abs_difference_over_max_gradient": diff},
-        "large": {"n": args.n_large, "first_call_s": first, "step_s": ours_large,
-                  "useful_flops_fraction_of_matmul_rate": flops / ours_large / matmul_rate},
+        "devices": len(jax.devices()),
+        "small": compare(kernel, small, g_small),
+        "large": large_step(kernel, args.n_large, 2 * 25 + 18),
+        "relu_small": compare(relu, small, g_small),
+        # the ReLU tile: an 11-wide Gram matmul (22 flops a pair) and the 18-term value contraction
+        "relu_large": large_step(relu, args.n_relu, 2 * 11 + 18),
         "run_record": run_record(None, vars(args) | {"json": str(args.json)}),
     }
     write_json_atomic(args.json, result)

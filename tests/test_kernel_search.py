@@ -9,16 +9,16 @@ import pytest
 from flowtheory.cli import main
 from flowtheory.errors import InvalidParameterError
 from numerics.cy.hypersurface import fermat_quintic
-from numerics.cy.kernel_search import FAILED_SCORE, SPACES, SearchSettings, best_trial, parameters_of, run_trial, search, suggest
+from numerics.cy.kernel_search import FAILED_SCORE, SPACES, SearchSettings, best_trial, parameters_of, run_trial, search_hyperparameters, suggest
 
 TINY = dict(kernel="delta", trials=5, n_train=60, n_test=40, trial_steps=4, init_points=2, seed=7)
 
 
 def test_a_resumed_search_is_the_uninterrupted_search():
     surface = fermat_quintic()
-    whole = search(surface, SearchSettings(**TINY))
-    first = search(surface, SearchSettings(**{**TINY, "trials": 3}))
-    resumed = search(surface, SearchSettings(**TINY), history=first)
+    whole = search_hyperparameters(surface, SearchSettings(**TINY))
+    first = search_hyperparameters(surface, SearchSettings(**{**TINY, "trials": 3}))
+    resumed = search_hyperparameters(surface, SearchSettings(**TINY), history=first)
     assert resumed == whole and [t["trial"] for t in whole] == list(range(5))
     low, high = SPACES["delta"]["log10_lr"]
     assert all(low <= t["point"]["log10_lr"] <= high for t in whole)
@@ -62,7 +62,7 @@ def test_search_command_writes_table_1_beside_the_paper_and_resumes(tmp_path, ca
     capsys.readouterr()
     assert main([*argv, "--trials", "5", "--resume"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert [t["score"] for t in out["trials"]] == [t["score"] for t in search(fermat_quintic(), SearchSettings(**TINY))]
+    assert [t["score"] for t in out["trials"]] == [t["score"] for t in search_hyperparameters(fermat_quintic(), SearchSettings(**TINY))]
     assert out["paper"]["lr"] == 0.3162 and len(out["final"]["train_sigma"]) == 7
     assert out["final"]["parameters"] == out["best"]["parameters"]
     report = (tmp_path / "quintic_search.md").read_text()

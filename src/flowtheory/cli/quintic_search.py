@@ -71,7 +71,7 @@ def run_search_command(args: argparse.Namespace) -> int:
 
     from flowtheory.printed.cy import TABLE_1
     from numerics.cy.hypersurface import fermat_quintic
-    from numerics.cy.kernel_search import SearchSettings, best_trial, flow_on_fresh_points, search
+    from numerics.cy.kernel_search import SearchSettings, best_trial, flow_on_fresh_points, search_hyperparameters
     from numerics.io.progress import progress_bar
     from numerics.io.provenance import run_record
     from numerics.io.records import read_record, write_record
@@ -104,7 +104,7 @@ def run_search_command(args: argparse.Namespace) -> int:
             write_record(trials_path, TRIALS_FORMAT, {"settings": recorded, "trials": trials})
             advance()
 
-        history = search(surface, settings, history=history, block=args.block, on_trial=checkpoint)
+        history = search_hyperparameters(surface, settings, history=history, block=args.block, on_trial=checkpoint)
     best = best_trial(history)
     parameters = best["parameters"]
     with progress_bar(f"flow at the best parameters ({args.steps} steps)", total=args.steps, enabled=progress) as advance:

@@ -66,3 +66,14 @@ from .kernel_flow import FlowResult as FlowResult
 from .kernel_flow import point_set as point_set
 from .kernel_flow import kernel_apply as kernel_apply
 from .kernel_flow import run_flow as run_flow
+from .kernels import kernel_from as kernel_from
+from .kernel_flow import sigma_of as sigma_of
+from .kernel_search import SearchSettings as SearchSettings
+from .kernel_search import search_hyperparameters as search_hyperparameters
+from .kernel_search import best_trial as best_trial
+from .kernel_search import flow_on_fresh_points as flow_on_fresh_points
+from .noise_analysis import noise_analysis as noise_analysis
+from .noise_analysis import nn_scaling_in_chart as nn_scaling_in_chart
+from .noise_analysis import project_to_surface as project_to_surface
+from .noise_analysis import distance_for_gain as distance_for_gain
+from .noise_analysis import points_for_distance as points_for_distance

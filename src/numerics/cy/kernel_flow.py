@@ -43,7 +43,7 @@ import sympy as sp
 
 from flowtheory import sigma_loss
 from flowtheory.errors import InvalidParameterError, NotPositiveDefiniteError
-from numerics.cy.measure import _sigma_terms, fs_metric, point_data
+from numerics.cy.measure import sigma_terms, fs_metric, point_data
 from numerics.cy.patches import chart
 
 NORMALISATIONS = ("mean", "per-point")
@@ -135,7 +135,7 @@ def _hermitian_det(g):
 
 def sigma_of(g, weights, omega2):
     """σ (B.11) of metric values ``g`` with the given weights, κ from ``g`` (:func:`numerics.cy.measure.sigma_measure`'s estimate)."""
-    (sigma, _, _, _), _ = _sigma_terms(weights, _hermitian_det(g) / omega2)
+    (sigma, _, _, _), _ = sigma_terms(weights, _hermitian_det(g) / omega2)
     return sigma
 
 

@@ -158,7 +158,7 @@ def best_trial(history: list[dict[str, Any]]) -> dict[str, Any]:
     return max(history, key=lambda trial: trial["score"])
 
 
-def search(surface, settings: SearchSettings, *, history: list[dict[str, Any]] | None = None, block: int = 1024,
+def search_hyperparameters(surface, settings: SearchSettings, *, history: list[dict[str, Any]] | None = None, block: int = 1024,
            on_trial: Callable[[list[dict[str, Any]]], None] | None = None) -> list[dict[str, Any]]:
     """Run the trials of ``settings`` not yet in ``history``; ``on_trial(history)`` after each (checkpoints).
 

@@ -239,7 +239,7 @@ def sigma_measure(
     fraction, fraction_se = (float(x) for x in region)
     if not (0 < fraction <= 1 and math.isfinite(fraction_se) and fraction_se >= 0):
         raise InvalidParameterError(f"region must be (fraction in (0, 1], stderr >= 0), got {region}")
-    values = _sigma_terms(w, det_g / omega2)
+    values = sigma_terms(w, det_g / omega2)
     vol = fs_volume(surface) * fraction
     n_fact = math.factorial(surface.dim)
     (sigma, kappa, mean_w, mean_wr), (if_sigma, if_kappa, if_w, if_wr) = values
@@ -258,8 +258,9 @@ def sigma_measure(
 
 
 @jax.jit
-def _sigma_terms(w, r):
-    """Estimates (σ, κ, mean w, mean w r) and their influence values (delta method)."""
+def sigma_terms(w, r):
+    """Estimates (σ, κ, mean w, mean w r) of (B.11) from weights ``w`` and ratios ``r = det g/|Ω|²``,
+    and their influence values (delta method); jit-traceable (the kernel flow's σ per step)."""
     mean_w = jnp.mean(w)
     mean_wr = jnp.mean(w * r)
     kappa = mean_wr / mean_w
