@@ -288,3 +288,32 @@ def test_bad_inputs_to_apply_are_named(quintic, gradients):
         apply_kernel(ReluNtkKernel.paper(), z_out[:, :3], z_in[:, :3], gradients)
     with pytest.raises(InvalidParameterError, match="leaf"):
         spatial_order(z_in, leaf=0)
+
+
+def test_a_profile_kernel_of_a_sympy_expression_is_the_same_gaussian(quintic):
+    """Any frozen kernel f(d) of the symbolic layer runs through the same tiles: the profile
+    exp(-d^2/(2 0.3^2)) equals GaussianKernel(0.3, "d2"), tiled and dense, on and off the train set."""
+    import sympy as sp
+
+    from numerics.cy.kernels import ProfileKernel
+
+    d = sp.Symbol("d")
+    profile = ProfileKernel(sp.exp(-d**2 / (2 * sp.Rational(3, 10) ** 2)))
+    assert ProfileKernel("exp(-d**2/(2*(3/10)**2))") == profile  # text and sympy give one kernel
+    gaussian = GaussianKernel(0.3, "d2")
+    w, z = quintic[0][:70], quintic[1][:120]
+    values = np.random.default_rng(3).standard_normal((120, 3, 3))
+    for out, same in ((z, True), (w, False)):
+        ours = apply_kernel(profile, out, z, values, block=32, same_points=same)
+        ref = apply_kernel(gaussian, out, z, values, block=32, same_points=same)
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12 * np.max(np.abs(ref)))
+    np.testing.assert_allclose(profile.pairwise(z, w), gaussian.pairwise(z, w), rtol=0, atol=1e-13)
+
+
+def test_a_profile_with_other_symbols_is_refused():
+    from numerics.cy.kernels import ProfileKernel
+
+    with pytest.raises(InvalidParameterError, match="d only"):
+        ProfileKernel("exp(-d/s)")
+    with pytest.raises(InvalidParameterError, match="cannot read"):
+        ProfileKernel("exp(-d/")

@@ -67,6 +67,8 @@ from .kernel_flow import point_set as point_set
 from .kernel_flow import kernel_apply as kernel_apply
 from .kernel_flow import run_flow as run_flow
 from .kernels import kernel_from as kernel_from
+from .kernels import ProfileKernel as ProfileKernel
+from .kernel_flow import ntk_apply as ntk_apply
 from .kernel_flow import sigma_of as sigma_of
 from .kernel_search import SearchSettings as SearchSettings
 from .kernel_search import search_hyperparameters as search_hyperparameters

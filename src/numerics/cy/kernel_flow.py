@@ -226,6 +226,51 @@ def kernel_apply(kernel, train: PointSet, test: PointSet, *, clusters: tuple[int
     return clustered
 
 
+def hermitian_from_real(m):
+    r"""The Hermitian matrices :math:`H(m) = (m + m^T)/2 + i\,(m - m^T)/2` of real ``(..., n, n)`` ``m``
+    (a bijection: the real and imaginary parts of :math:`g_{a\bar b}` from the symmetric and
+    antisymmetric parts of a network's ``n x n`` output)."""
+    m = jnp.asarray(m)
+    t = jnp.swapaxes(m, -1, -2)
+    return (m + t) / 2 + 1j * (m - t) / 2
+
+
+def real_adjoint(g):
+    """The adjoint of :func:`hermitian_from_real` in the inner product Re tr(A†B): ``Re g + Im g``
+    for Hermitian ``g``."""
+    g = jnp.asarray(g)
+    return jnp.real(g) + jnp.imag(g)
+
+
+def coordinate_features(z) -> np.ndarray:
+    """The network inputs of section 3.1: real and imaginary parts of the (chart-scaled) homogeneous coordinates."""
+    z = np.asarray(z)
+    return np.concatenate([z.real, z.imag], axis=-1)
+
+
+def ntk_apply(model, params, train: PointSet, test: PointSet, *, features: Callable = coordinate_features,
+              chunk: int = 4096) -> Callable:
+    r"""The kernel sum ``apply(values, to)`` of :func:`run_flow` for the empirical metric-NTK of a network.
+
+    ``model`` (a :mod:`numerics.nn.networks` network or a per-point ``apply(params, x)``) maps
+    ``features(z)`` to a real ``(n, n)`` matrix ``m`` and the metric is :math:`g = H(m)`
+    (:func:`hermitian_from_real`).  Its metric-NTK (2.7) acts on a gradient field ``G`` as
+    :math:`H\,J(y)\,\sum_{x'} J(x')^T H^T G(x')` — :func:`numerics.nn.ntk.ntk_vector_product`,
+    matrix-free, between :func:`real_adjoint` and :func:`hermitian_from_real`.  This is how a
+    finite network's kernel, frozen at any stage of its training, drives the flow (3.5).
+    """
+    from numerics.nn.ntk import ntk_vector_product
+
+    x_train, x_test = jnp.asarray(features(train.z)), jnp.asarray(features(test.z))
+
+    def apply(values, to):
+        x_eval = x_train if to == "train" else x_test
+        u = ntk_vector_product(model, params, x_eval, x_train, real_adjoint(values), chunk=chunk)
+        return hermitian_from_real(u)
+
+    return apply
+
+
 def _positive(g) -> bool:
     finite = bool(jnp.all(jnp.isfinite(g.real) & jnp.isfinite(g.imag)))
     return finite and bool(jnp.all(jnp.linalg.eigvalsh(g)[..., 0] > 0))

@@ -40,11 +40,12 @@ from numerics.cy.kernel_flow import FlowResult, FlowSettings, kernel_apply, poin
 SPACES: dict[str, dict[str, tuple[float, float]]] = {
     "gaussian": {"log10_lr": (-2.0, 1.0), "log10_width": (-1.0, 3.0)},
     "delta": {"log10_lr": (-2.0, 1.0)},
-    "relu-ntk": {"log10_lr": (-8.0, 0.0), "log10_sigma_w": (-1.0, 1.5), "log10_sigma_b": (-1.0, 2.5)},
+    "relu-ntk": {"log10_lr": (-10.0, 0.0), "log10_sigma_w": (-1.0, 2.0), "log10_sigma_b": (-3.0, 2.5)},
 }
 """Search boxes per kernel, in ``log10`` of Δt, the Gaussian width σ (in the chosen reading) and
 the ReLU NTK's σ_w, σ_b.  They contain Table 1's values (Δt 0.1 to 0.32, σ = 30, σ_w = 5.716,
-σ_b = 80.52)."""
+σ_b = 80.52).  The ReLU NTK grows as σ_w^4 at small σ_b, a scale Δt can absorb, so its box
+reaches far in Δt and σ_w."""
 
 FAILED_SCORE = -1.0
 """Objective of a trial with a halved step or no result: a tenth of doing nothing (``log10`` 1 = 0)."""

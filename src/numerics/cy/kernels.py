@@ -71,7 +71,7 @@ import math
 import numbers
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 import jax
 import jax.numpy as jnp
@@ -97,6 +97,7 @@ __all__ = [
     "DeltaKernel",
     "GaussianKernel",
     "Kernel",
+    "ProfileKernel",
     "READINGS",
     "REFINE_TOL",
     "ReluNtkKernel",
@@ -242,6 +243,57 @@ class DeltaKernel:
 
 
 @dataclass(frozen=True)
+class ProfileKernel:
+    r"""A kernel :math:`K(x, x') = f(d_{FS}(x, x'))` of any profile ``f`` given as a sympy expression in ``d``.
+
+    The way a frozen kernel of the symbolic layer enters the flow (3.5): e.g. a Gaussian family
+    member derived in :mod:`flowtheory.ntk`, written in the FS distance.  ``f`` is compiled with
+    ``sympy.lambdify`` (jax); on each tile the distance is evaluated exactly (the wedge form of
+    :mod:`numerics.cy.distance`) and thresholded by (3.4).  Nothing is skipped: every pair is
+    evaluated.
+
+    Attributes:
+        expression: ``f`` as text or a sympy expression in the symbol ``d`` only.
+        threshold: as :class:`GaussianKernel`.
+
+    Raises:
+        InvalidParameterError: an expression that does not parse, or has other free symbols.
+    """
+
+    expression: Any
+    threshold: float | None = None
+
+    def __post_init__(self):
+        import sympy as sp
+
+        try:
+            expr = sp.sympify(self.expression, locals={"d": sp.Symbol("d")}) if isinstance(self.expression, str) else sp.sympify(self.expression)
+        except (sp.SympifyError, TypeError, SyntaxError) as exc:
+            raise InvalidParameterError(f"cannot read the profile {self.expression!r}: {exc}") from None
+        extra = sorted(str(x) for x in expr.free_symbols if str(x) != "d")
+        if extra:
+            raise InvalidParameterError(f"the profile may depend on d only, not on {', '.join(extra)}")
+        object.__setattr__(self, "expression", expr)
+        object.__setattr__(self, "threshold", _resolve_threshold(self.threshold))
+
+    def profile(self, d):
+        """``f(d)`` (numpy or jax arrays)."""
+        return _compiled_profile(self.expression)(d)
+
+    def pairwise(self, z: Complex[Array, "N n"], w: Complex[Array, "M n"] | None = None) -> Float[np.ndarray, "N M"]:
+        """The dense ``(N, M)`` matrix ``f(d)`` (for small inputs and references)."""
+        d = fs_distance_matrix(_points(z, "z"), None if w is None else _points(w, "w"), threshold=self.threshold)
+        return np.asarray(self.profile(jnp.asarray(d)), dtype=np.float64) * np.ones_like(np.asarray(d))
+
+
+@lru_cache(maxsize=None)
+def _compiled_profile(expression):
+    import sympy as sp
+
+    return sp.lambdify(sp.Symbol("d"), expression, modules="jax")
+
+
+@dataclass(frozen=True)
 class ReluNtkKernel:
     r"""The infinite-width NTK of a one-hidden-layer ReLU network (section 3.2.1) on the 10 real inputs.
 
@@ -355,7 +407,7 @@ class ReluNtkKernel:
         return np.concatenate([self._from_unit(xo[i : i + rows], no[i : i + rows], xi, ni, np) for i in range(0, xo.shape[0], rows)])
 
 
-Kernel = Union[GaussianKernel, DeltaKernel, ReluNtkKernel]
+Kernel = Union[GaussianKernel, DeltaKernel, ReluNtkKernel, ProfileKernel]
 
 
 # --------------------------------------------------------------------------- Gaussian tile evaluation
@@ -520,6 +572,11 @@ def _tile(kernel, out_data, in_data, products, zeros):
     """``products(K)`` for the ``K`` tile between two blocks of points (Gaussian: maybe skipped)."""
     if isinstance(kernel, GaussianKernel):
         return _gaussian_tile(kernel, out_data, in_data, products, zeros)
+    if isinstance(kernel, ProfileKernel):
+        (_, zo), (_, zi) = out_data, in_data
+        wedge2, dot = _wedge_and_dot(zo[:, None, :], zi[None, :, :])
+        d = jnp.arctan2(jnp.sqrt(wedge2), dot)
+        return products(kernel.profile(jnp.where(d < kernel.threshold, 0.0, d)) * jnp.ones_like(d))
     (xo, no), (xi, ni) = out_data, in_data
     return products(kernel._from_unit(xo, no, xi, ni, jnp))
 
@@ -584,7 +641,7 @@ def _tiled_apply_symmetric(kernel, data, values, block: int, devices: tuple):
 
 
 def _tile_inputs(kernel, z: np.ndarray):
-    if isinstance(kernel, GaussianKernel):
+    if isinstance(kernel, (GaussianKernel, ProfileKernel)):
         return (projector_embedding(z), np.asarray(_rescale(jnp.asarray(z))))
     return kernel.augmented(z)
 
@@ -693,8 +750,8 @@ def _require_same_dimension(z_out: np.ndarray, z_in: np.ndarray) -> None:
 
 
 def _require_kernel(kernel) -> None:
-    if not isinstance(kernel, (GaussianKernel, DeltaKernel, ReluNtkKernel)):
-        raise InvalidParameterError(f"kernel must be a GaussianKernel, DeltaKernel or ReluNtkKernel, got {type(kernel).__name__}")
+    if not isinstance(kernel, (GaussianKernel, DeltaKernel, ReluNtkKernel, ProfileKernel)):
+        raise InvalidParameterError(f"kernel must be a GaussianKernel, DeltaKernel, ReluNtkKernel or ProfileKernel, got {type(kernel).__name__}")
 
 
 def _check_values(values, n_in: int) -> np.ndarray:
