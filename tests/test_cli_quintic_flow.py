@@ -86,3 +86,15 @@ def test_a_damaged_checkpoint_is_refused_naming_the_field(tmp_path, capsys):
     assert main(["quintic", "flow", *common, "--steps", "4", "--resume"]) == 2
     err = capsys.readouterr().err
     assert "g_train" in err and "positive definite" in err and err.count("\n") == 1
+
+
+def test_compare_exact_reports_what_clustering_costs(tmp_path, capsys):
+    """Cutting a wide kernel at cluster boundaries changes the flow; one cluster costs nothing."""
+    common = ["--kernel", "gaussian", "--width", "0.5", "--reading", "d2", "--lr", "0.02", *SMALL, "--clustered", "--compare-exact"]
+    many = run(capsys, *common, "--batches", "2", "--clusters", "6", "--out", str(tmp_path / "m"))
+    one = run(capsys, *common, "--batches", "1", "--clusters", "1", "--out", str(tmp_path / "o"))
+    assert one["comparison"]["sigma_ratio_clustered_to_exact"]["train"] == pytest.approx(1.0, abs=1e-10)
+    assert abs(many["comparison"]["sigma_ratio_clustered_to_exact"]["train"] - 1.0) > 1e-3
+    assert many["comparison"]["exact"]["train_sigma"] == one["comparison"]["exact"]["train_sigma"]
+    assert main(["quintic", "flow", "--kernel", "delta", "--compare-exact", "--out", str(tmp_path / "x"), "--json"]) == 2
+    assert "add --clustered" in capsys.readouterr().err

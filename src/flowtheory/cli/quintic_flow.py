@@ -2,7 +2,7 @@
 
 ``flow --kernel {gaussian,delta,relu-ntk} [--n-train N] [--n-test M] [--steps S] [--lr LR] [--width W]
 [--sigma-w SW] [--sigma-b SB] [--reading {inverse,d,d2}] [--loss {l2,l1}] [--kappa {recomputed,fixed}]
-[--normalisation {mean,per-point}] [--exact | --clustered --batches B --clusters C] [--seed S]
+[--normalisation {mean,per-point}] [--exact | --clustered --batches B --clusters C [--compare-exact]] [--seed S]
 [--out DIR] [--resume | --overwrite] [--json]``
 
 Draws ``N`` train and ``M`` test points in chart (0, 1) (section 3.1), starts from the pulled-back
@@ -14,7 +14,9 @@ reading of (3.6) that reproduce the paper's behaviour (proofs ``cy-kernel-flow-s
 ``cy-gaussian-reading``).  Prints and writes ``DIR/quintic_flow.json`` (schema
 ``flowtheory.quintic.flow/1``: ``train_sigma``, ``test_sigma`` per step with step 0 first,
 ``train_gain``, ``test_gain``, ``rejected_steps``, ``step_sizes``, ``kernel``, ``parameters``,
-``resumed_from``, ``run_record``) and ``DIR/quintic_flow.png`` (σ against step on both sets).
+``resumed_from``, ``comparison`` (with ``--clustered --compare-exact``: the exact flow on the same
+points and the ratios of final σ, clustered over exact), ``run_record``) and ``DIR/quintic_flow.png``
+(σ against step on both sets).
 After every step the state goes to ``DIR/quintic_flow.checkpoint.npz``; ``--resume`` continues
 from it (same parameters; ``--steps`` may grow).
 """
@@ -68,6 +70,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     how.add_argument("--clustered", action="store_true", help="apply the kernel within the clusters of the batched clustering (3.3)")
     p.add_argument("--batches", type=bounded_int(1, N_MAX), default=5, help="mini batches of --clustered (default 5)")
     p.add_argument("--clusters", type=bounded_int(1, N_MAX), default=10, help="clusters of --clustered (default 10)")
+    p.add_argument("--compare-exact", action="store_true", help="with --clustered: also run the exact flow on the same points and report what clustering costs in σ")
     p.add_argument("--seed", type=seed, default=0, help="seed of the point samples (0 to 2**32-1, default 0)")
     p.add_argument("--out", type=Path, default=Path("quintic_flow_out"), help="output folder")
     again = p.add_mutually_exclusive_group()
@@ -139,6 +142,8 @@ def _load_checkpoint(path: Path, parameters: dict, steps: int):
 
 def run_flow_command(args: argparse.Namespace) -> int:
     n_train = args.n_train if args.n_train is not None else DEFAULTS[args.kernel]["n_train"]
+    if args.compare_exact and not args.clustered:
+        raise CliError("--compare-exact compares a --clustered run with the exact one; add --clustered")
     if args.clustered and args.clusters > n_train // args.batches:
         raise CliError(f"--clusters {args.clusters} exceeds the train points per batch ({n_train} // {args.batches})")
     mode = prepare_output_folder(args.out, FILES, overwrite=args.overwrite, resume=args.resume)
@@ -183,6 +188,16 @@ def run_flow_command(args: argparse.Namespace) -> int:
             advance(len(start.step_sizes))
         result = run_flow(apply, train, test, settings, args.steps, on_step=lambda *_: advance(), resume_from=start,
                           on_result=lambda partial: _save_checkpoint(checkpoint, partial, parameters))
+    comparison = None
+    if args.compare_exact:
+        with progress_bar(f"exact flow for comparison ({args.kernel})", total=args.steps, enabled=progress) as advance:
+            exact = run_flow(kernel_apply(kernel, train, test, block=args.block), train, test, settings, args.steps, on_step=lambda *_: advance())
+        comparison = {
+            "exact": {"train_sigma": exact.train_sigma, "test_sigma": exact.test_sigma, "train_gain": exact.train_gain,
+                      "test_gain": exact.test_gain, "rejected_steps": exact.rejected_steps},
+            "sigma_ratio_clustered_to_exact": {"train": result.train_sigma[-1] / exact.train_sigma[-1],
+                                               "test": result.test_sigma[-1] / exact.test_sigma[-1]},
+        }
     out = {
         "kernel": args.kernel,
         "train_sigma": result.train_sigma,
@@ -193,6 +208,7 @@ def run_flow_command(args: argparse.Namespace) -> int:
         "step_sizes": result.step_sizes,
         "parameters": parameters,
         "resumed_from": resumed_from,
+        "comparison": comparison,
         "figure": str(args.out / "quintic_flow.png"),
         "run_record": run_record(args.seed, parameters),
     }
@@ -214,9 +230,14 @@ def _plot(result: dict, path: Path) -> None:
     steps = range(len(result["train_sigma"]))
     ax.semilogy(steps, result["train_sigma"], "o-", ms=3, label=f"train (gain {result['train_gain']:.3g})")
     ax.semilogy(steps, result["test_sigma"], "s-", ms=3, label=f"test (gain {result['test_gain']:.3g})")
+    if result["comparison"] is not None:
+        exact = result["comparison"]["exact"]
+        ax.semilogy(steps, exact["train_sigma"], "--", color="C0", label=f"train, exact kernel (gain {exact['train_gain']:.3g})")
+        ax.semilogy(steps, exact["test_sigma"], "--", color="C1", label=f"test, exact kernel (gain {exact['test_gain']:.3g})")
     ax.set_xlabel("flow step n of (3.5)")
     ax.set_ylabel("σ-measure (B.11), dimensionless")
-    ax.set_title(f"{result['kernel']} kernel, {result['parameters']['n_train']} train points")
+    p = result["parameters"]
+    ax.set_title(f"{result['kernel']} kernel ({p['application']}), {p['n_train']} train points, Δt {p['lr']:.3g}, seed {p['seed']}")
     ax.legend()
     fig.tight_layout()
     save_figure_atomic(path, fig, dpi=110)
@@ -234,4 +255,8 @@ def _render(result: dict) -> None:
     console.print(f"train σ {result['train_sigma'][0]:.4g} -> {result['train_sigma'][-1]:.4g}  (gain {result['train_gain']:.4g})")
     console.print(f"test  σ {result['test_sigma'][0]:.4g} -> {result['test_sigma'][-1]:.4g}  (gain {result['test_gain']:.4g})")
     console.print(f"rejected steps (step halvings): {result['rejected_steps']}")
+    if result["comparison"] is not None:
+        exact, ratio = result["comparison"]["exact"], result["comparison"]["sigma_ratio_clustered_to_exact"]
+        console.print(f"exact flow on the same points: train gain {exact['train_gain']:.4g}, test gain {exact['test_gain']:.4g};"
+                      f" clustering multiplies the final σ by {ratio['train']:.4g} (train), {ratio['test']:.4g} (test)")
     console.print(f"figure: {result['figure']}")
