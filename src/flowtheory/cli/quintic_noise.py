@@ -31,7 +31,7 @@ from flowtheory.cli.quintic_flow import DEFAULTS, KERNELS, N_MAX, add_flow_optio
 NOISE_FORMAT = "flowtheory.quintic.noise/1"
 FILES = ("quintic_noise.json", "quintic_noise.png", "quintic_noise.md")
 DEFAULT_NOISE = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)
-DEFAULT_SIZES = (300, 1000, 3000, 10000)
+DEFAULT_SIZES = (1000, 3000, 10000, 30000)
 
 
 def _number_list(kind, low: float, high: float, name: str):
