@@ -1,0 +1,184 @@
+r"""Metric networks on a Calabi–Yau hypersurface (section 3.3), in the conventions of cymetric.
+
+Three models of the metric :math:`g_{a\bar b}` at a point, each a network :math:`N_\theta` (an MLP,
+by default the paper's 3 hidden layers × 64, GELU or ReLU, standard parameterisation with LeCun
+normal weights):
+
+- ``"phi"`` (cymetric's PhiFS): :math:`g = g_{FS} + \partial\bar\partial\varphi_\theta`, with
+  :math:`\varphi_\theta = s\,N_\theta(u)` a function on :math:`\mathbb{P}^{m-1}` of the projectively
+  invariant inputs :math:`u = (z_\mu\bar z_\nu/|z|^2)` (real and imaginary parts, :func:`invariant_features`)
+  and ``s`` = :data:`numerics.cy.measure.FS_SCALE` (the normalisation of the FS potential, so that
+  φ and ln|z|² enter alike).  The ambient Wirtinger Hessian
+  :math:`H_{\mu\bar\nu} = \partial_\mu\bar\partial_\nu\varphi = \tfrac14[A + D + i(B - B^T)]` from the
+  real Hessian blocks :math:`A = \partial_x\partial_x\varphi`, :math:`B = \partial_x\partial_y\varphi`,
+  :math:`D = \partial_y\partial_y\varphi` of ``z = x + iy`` (``jax.hessian``), pulled back with the
+  embedding Jacobian: :math:`g = J(G_{FS} + H)J^\dagger`.  Since ``z(x)`` is holomorphic in the
+  local coordinates this is :math:`\partial_a\bar\partial_b` of the potential in the chart: Kähler
+  by construction, in every chart alike;
+- ``"mult"`` (cymetric's MultFS): :math:`g = g_{FS} + g_{FS}\circ H(N_\theta)`, the Hadamard product
+  with the Hermitian matrix :math:`H(m) = (m + m^T)/2 + i(m - m^T)/2` of the network's ``n × n`` output;
+- ``"free"``: :math:`g = g_{FS} + H(N_\theta)`.
+
+The direct models are not Kähler by construction; :func:`kahler_defect` measures
+:math:`\partial_c g_{a\bar b} - \partial_a g_{c\bar b}` through the chart's holomorphic coordinates
+(the Kähler loss).  Their components live in the chart of each point; every point of a training
+set for them must lie in one chart (:func:`numerics.cy.sampling.sample_in_chart`), while the
+φ-model takes points in all charts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from flowtheory.errors import InvalidParameterError
+from numerics.cy.kernel_flow import hermitian_from_real
+from numerics.cy.measure import FS_SCALE, fs_metric
+from numerics.cy.patches import Chart, embedding_jacobian, free_indices
+
+MODELS = ("phi", "mult", "free")
+ACTIVATIONS = {"gelu": jax.nn.gelu, "relu": jax.nn.relu}
+
+Params = list[tuple[jax.Array, jax.Array]]
+
+
+def invariant_features(z: jax.Array) -> jax.Array:
+    r"""Projectively invariant real inputs of points ``z`` (``(..., m)``): the real parts of
+    :math:`z_\mu\bar z_\nu/|z|^2` for :math:`\mu \le \nu` and the imaginary parts for
+    :math:`\mu < \nu` (``m^2`` numbers, invariant under :math:`z \to \lambda z`)."""
+    m = z.shape[-1]
+    p = z[..., :, None] * jnp.conj(z[..., None, :]) / jnp.sum(jnp.abs(z) ** 2, axis=-1)[..., None, None]
+    upper, strict = np.triu_indices(m), np.triu_indices(m, 1)
+    return jnp.concatenate([p.real[..., upper[0], upper[1]], p.imag[..., strict[0], strict[1]]], axis=-1)
+
+
+@dataclass(frozen=True)
+class MetricNetwork:
+    """A metric model (module docstring) on a hypersurface in :math:`\\mathbb{P}^{m-1}` of dimension ``n = m - 2``.
+
+    Attributes:
+        n_ambient: ``m``, homogeneous coordinates (5 for the quintic).
+        model: one of :data:`MODELS`.
+        width, depth: hidden layers (paper and cymetric: 64 × 3).
+        activation: ``"gelu"`` (cymetric's default) or ``"relu"`` (the paper's finite networks).
+    """
+
+    n_ambient: int
+    model: str = "phi"
+    width: int = 64
+    depth: int = 3
+    activation: str = "gelu"
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise InvalidParameterError(f"unknown model {self.model!r}; choose one of {MODELS}")
+        if self.activation not in ACTIVATIONS:
+            raise InvalidParameterError(f"unknown activation {self.activation!r}; choose one of {tuple(ACTIVATIONS)}")
+        for name, value, low in (("n_ambient", self.n_ambient, 3), ("width", self.width, 1), ("depth", self.depth, 1)):
+            if not (isinstance(value, int) and value >= low):
+                raise InvalidParameterError(f"{name} must be an integer >= {low}, got {value!r}")
+
+    @property
+    def dim(self) -> int:
+        """Complex dimension ``n`` of the hypersurface."""
+        return self.n_ambient - 2
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        out = 1 if self.model == "phi" else self.dim**2
+        return (self.n_ambient**2, *([self.width] * self.depth), out)
+
+    def init(self, key: jax.Array) -> Params:
+        """LeCun-normal weights, zero biases; the last layer zero, so that every model starts at g_FS."""
+        params = []
+        sizes = self.sizes
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            key, sub = jax.random.split(key)
+            last = i == len(sizes) - 2
+            w = jnp.zeros((a, b)) if last else jax.random.normal(sub, (a, b), dtype=jnp.float64) / math.sqrt(a)
+            params.append((w, jnp.zeros(b)))
+        return params
+
+    def network(self, params: Params, u: jax.Array) -> jax.Array:
+        """The MLP on the invariant features ``u`` of one point."""
+        act = ACTIVATIONS[self.activation]
+        h = u
+        for w, b in params[:-1]:
+            h = act(h @ w + b)
+        w, b = params[-1]
+        return h @ w + b
+
+    def phi(self, params: Params, z: jax.Array) -> jax.Array:
+        """φ_θ(z) = FS_SCALE · N_θ(u(z)) at one point (``"phi"`` model)."""
+        return FS_SCALE * self.network(params, invariant_features(z))[0]
+
+    def metric(self, params: Params, c: Chart) -> jax.Array:
+        """The metric ``(N, n, n)`` at the points of chart ``c`` (module docstring)."""
+        g_fs = fs_metric(c)
+        if self.model == "phi":
+            jac = embedding_jacobian(c)
+            hess = jax.vmap(lambda z: wirtinger_hessian(lambda w: self.phi(params, w), z))(c.z)
+            return g_fs + jnp.einsum("nam,nmk,nbk->nab", jac, hess, jnp.conj(jac))
+        m = jax.vmap(lambda z: self.network(params, invariant_features(z)))(c.z).reshape(-1, self.dim, self.dim)
+        h = hermitian_from_real(m)
+        return g_fs + (g_fs * h if self.model == "mult" else h)
+
+
+def wirtinger_hessian(f, z: jax.Array) -> jax.Array:
+    r""":math:`\partial_\mu\bar\partial_\nu f` (``(m, m)`` complex) of a real function ``f`` of complex ``z``
+    at one point, from the real Hessian in ``(x, y) = (Re z, Im z)`` (module docstring)."""
+    m = z.shape[-1]
+    real = jax.hessian(lambda v: f(v[:m] + 1j * v[m:]))(jnp.concatenate([z.real, z.imag]))
+    a, b, d = real[:m, :m], real[:m, m:], real[m:, m:]
+    return (a + d + 1j * (b - b.T)) / 4
+
+
+def local_chart_metric(model: MetricNetwork, params: Params, surface, c: Chart, newton_steps: int = 40):
+    """``g(x)`` as a function of the holomorphic local coordinates of one point's chart.
+
+    Returns ``(x0, metric_at)``: the local coordinates of the first point of ``c`` and a function of
+    ``(Re x, Im x)`` giving the metric at the point of the surface with those coordinates (the
+    eliminated coordinate solved by Newton's method, differentiable), for :func:`kahler_defect`.
+    """
+    free = np.asarray(free_indices(c))[0]
+    patch, elim = int(c.patch[0]), int(c.eliminated[0])
+    z0 = c.z[0]
+    n = free.size
+
+    def point(v):
+        x = v[:n] + 1j * v[n:]
+        z = z0.at[free].set(x)
+
+        def newton(z, _):
+            return z.at[elim].add(-surface.p(z) / surface.dp(z)[elim]), None
+
+        return jax.lax.scan(newton, z, None, length=newton_steps)[0]
+
+    def metric_at(v):
+        z = point(v)
+        dp = surface.dp(z)
+        single = Chart(z[None], jnp.array([patch]), jnp.array([elim]), dp[None])
+        return model.metric(params, single)[0]
+
+    x0 = z0[free]
+    return jnp.concatenate([x0.real, x0.imag]), metric_at
+
+
+def kahler_defect(model: MetricNetwork, params: Params, surface, c: Chart) -> float:
+    r"""Largest :math:`|\partial_c g_{a\bar b} - \partial_a g_{c\bar b}|` over ``a, b, c`` at the first
+    point of ``c``, relative to the largest :math:`|\partial g|`: zero for a Kähler metric (dJ = 0)."""
+    v0, metric_at = local_chart_metric(model, params, surface, c)
+    n = v0.size // 2
+    jac = jax.jit(jax.jacfwd(metric_at))(v0)  # (n, n, 2n): d g_ab / d(Re x_c), d(Im x_c)
+    holo = (jac[..., :n] - 1j * jac[..., n:]) / 2  # ∂_c g_{a b̄}, index order (a, b, c)
+    defect = holo - jnp.transpose(holo, (2, 1, 0))
+    return float(jnp.max(jnp.abs(defect)) / jnp.max(jnp.abs(holo)))
+
+
+def count_parameters(params: Any) -> int:
+    return int(sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(params)))

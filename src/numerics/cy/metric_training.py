@@ -1,0 +1,237 @@
+r"""Training the metric networks of :mod:`numerics.cy.metric_models` on the σ-loss (section 3.3), with optax.
+
+Loss of a mini batch (weights ``w``, :math:`r = \det g/|\Omega|^2`): the σ-measure (B.11) itself,
+:math:`\ell_\sigma = \sum w|1 - r/\kappa|/\sum w` with :math:`\kappa = \sum w r/\sum w` of the batch
+(cymetric's sigma loss, invariant under :math:`g \to cg`), plus, for the direct models, the Kähler
+loss :math:`\ell_K = \langle |\partial_c g_{a\bar b} - \partial_a g_{c\bar b}|^2\rangle` weighted by
+``kahler_weight`` (each term reported separately).  The holomorphic derivative along the surface
+is :math:`\partial_c = J_{c\mu}\partial_\mu` (the embedding Jacobian times the ambient Wirtinger
+derivative, ``jax.jacfwd``); :func:`numerics.cy.metric_models.kahler_defect` checks it through the
+chart's own coordinates.
+
+Optimiser: optax Adam (``lr``, default 10^-3) after clipping the gradient to global norm 5
+(cymetric's notebook settings).  One epoch is a ``lax.scan`` over the mini batches of a fresh
+permutation (``fold_in(key, epoch)``) — jit-compiled end to end; points beyond the last whole batch
+wait for a later permutation.  σ of train and validation sets (the validation set is never seen by
+the optimiser) is recorded before training (epoch 0) and after every epoch.  A non-finite loss or
+a validation metric that is not positive definite stops training with a named error giving the
+epoch and the number of points.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
+from numerics.cy.kernel_flow import sigma_of
+from numerics.cy.measure import point_data
+from numerics.cy.metric_models import MetricNetwork, Params
+from numerics.cy.patches import Chart, embedding_jacobian
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Attributes: ``epochs`` (>= 1), ``batch`` points per step, ``lr`` Adam's step, ``clip`` the
+    global gradient norm (0: none), ``kahler_weight`` of the Kähler loss (direct models)."""
+
+    epochs: int = 50
+    batch: int = 64
+    lr: float = 1e-3
+    clip: float = 5.0
+    kahler_weight: float = 1.0
+
+    def __post_init__(self):
+        if not (isinstance(self.epochs, int) and self.epochs >= 1) or not (isinstance(self.batch, int) and self.batch >= 2):
+            raise InvalidParameterError(f"epochs must be >= 1 and batch >= 2 (integers), got {self.epochs!r}, {self.batch!r}")
+        if not (np.isfinite(self.lr) and self.lr > 0) or not (np.isfinite(self.clip) and self.clip >= 0):
+            raise InvalidParameterError(f"lr must be positive and clip non-negative, got {self.lr!r}, {self.clip!r}")
+        if not (np.isfinite(self.kahler_weight) and self.kahler_weight >= 0):
+            raise InvalidParameterError(f"kahler_weight must be non-negative, got {self.kahler_weight!r}")
+
+    def optimizer(self):
+        adam = optax.adam(self.lr)
+        return optax.chain(optax.clip_by_global_norm(self.clip), adam) if self.clip > 0 else adam
+
+
+@jax.tree_util.register_dataclass
+@dataclass(frozen=True)
+class TrainingSet:
+    """Points in their charts with the σ-loss data: :class:`Chart`, weights, :math:`|\\Omega|^2`."""
+
+    chart: Chart
+    weights: jax.Array
+    omega2: jax.Array
+
+    @property
+    def size(self) -> int:
+        return int(self.weights.shape[0])
+
+
+def training_set(surface, z) -> TrainingSet:
+    """The :class:`TrainingSet` of points ``z`` on ``surface`` (each in its default chart)."""
+    data = point_data(surface, z)
+    return TrainingSet(data.chart, data.weights, data.omega2)
+
+
+def _take(data: TrainingSet, idx) -> TrainingSet:
+    return jax.tree_util.tree_map(lambda a: a[idx], data)
+
+
+def sigma_loss(g, weights, omega2):
+    """σ (B.11) of metric values ``g`` on a batch, κ from the batch."""
+    return sigma_of(g, weights, omega2)
+
+
+@partial(jax.jit, static_argnames=("net", "surface"))
+def kahler_loss(net: MetricNetwork, params: Params, surface, c: Chart) -> jax.Array:
+    r"""Mean of :math:`|\partial_c g_{a\bar b} - \partial_a g_{c\bar b}|^2` over the points of ``c``
+    (module docstring); 0 for the φ-model up to rounding."""
+
+    def one(z, patch, elim):
+        def g_of(v):
+            w = v[: z.size] + 1j * v[z.size :]
+            single = Chart(w[None], patch[None], elim[None], surface.dp(w)[None])
+            return net.metric(params, single)[0]
+
+        d = jax.jacfwd(g_of)(jnp.concatenate([z.real, z.imag]))
+        ambient = (d[..., : z.size] - 1j * d[..., z.size :]) / 2  # ∂_μ g_{ab̄}
+        jac = embedding_jacobian(Chart(z[None], patch[None], elim[None], surface.dp(z)[None]))[0]
+        holo = jnp.einsum("abm,cm->abc", ambient, jac)  # ∂_c g_{ab̄}
+        return jnp.sum(jnp.abs(holo - jnp.transpose(holo, (2, 1, 0))) ** 2)
+
+    return jnp.mean(jax.vmap(one)(c.z, c.patch, c.eliminated))
+
+
+@dataclass
+class TrainingResult:
+    """σ per epoch on both sets (epoch 0 first), the loss terms per epoch, timing and the final state."""
+
+    train_sigma: list[float]
+    val_sigma: list[float]
+    loss_terms: dict[str, list[float]]
+    seconds_per_epoch: list[float]
+    params: Params
+    opt_state: Any = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def val_gain(self) -> float:
+        return self.val_sigma[0] / self.val_sigma[-1]
+
+    @property
+    def train_gain(self) -> float:
+        return self.train_sigma[0] / self.train_sigma[-1]
+
+
+def evaluate_sigma(net: MetricNetwork, params: Params, data: TrainingSet, chunk: int = 8192) -> tuple[float, int]:
+    """σ of the model's metric on ``data`` (in chunks) and the number of points where it is not positive definite."""
+    gs = []
+    for start in range(0, data.size, chunk):
+        part = _take(data, slice(start, start + chunk))
+        gs.append(_metric_jit(net, params, part.chart))
+    g = jnp.concatenate(gs)
+    bad = int(jnp.sum(~(jnp.linalg.eigvalsh(g)[:, 0] > 0)))
+    return float(sigma_of(g, data.weights, data.omega2)), bad
+
+
+@partial(jax.jit, static_argnames="net")
+def _metric_jit(net, params, c):
+    return net.metric(params, c)
+
+
+def _epoch_function(net: MetricNetwork, surface, settings: TrainSettings, n_batches: int):
+    """The optimiser and the jit-compiled epoch (a ``lax.scan`` over mini batches) of one configuration
+    (cached on everything but the number of epochs)."""
+    from dataclasses import replace
+
+    return _cached_epoch_function(net, surface, replace(settings, epochs=1), n_batches)
+
+
+@lru_cache(maxsize=16)
+def _cached_epoch_function(net: MetricNetwork, surface, settings: TrainSettings, n_batches: int):
+    optimizer = settings.optimizer()
+    kahler = net.model != "phi" and settings.kahler_weight > 0
+
+    def loss_fn(params, batch: TrainingSet):
+        g = net.metric(params, batch.chart)
+        sigma = sigma_loss(g, batch.weights, batch.omega2)
+        k = kahler_loss(net, params, surface, batch.chart) if kahler else jnp.zeros(())
+        return sigma + settings.kahler_weight * k, (sigma, k)
+
+    @jax.jit
+    def epoch(params, opt_state, perm, train_set: TrainingSet):
+        def step(carry, idx):
+            params, opt_state = carry
+            (total, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, _take(train_set, idx))
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state), (total, *terms)
+
+        batches = perm[: n_batches * settings.batch].reshape(n_batches, -1)
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), batches)
+        return params, opt_state, tuple(jnp.mean(x) for x in losses)
+
+    return optimizer, epoch
+
+
+def train(net: MetricNetwork, surface, train_set: TrainingSet, val_set: TrainingSet, settings: TrainSettings, key: jax.Array, *,
+          resume_from: TrainingResult | None = None, on_epoch: Callable[[TrainingResult], None] | None = None) -> TrainingResult:
+    """Train ``net`` for ``settings.epochs`` epochs in total (module docstring).
+
+    Args:
+        key: initialises the network (``fold_in(key, 0)``) and draws epoch ``e``'s permutation
+            (``fold_in(key, e)``).
+        resume_from: the result after ``k`` epochs of the same run (a checkpoint): training continues
+            from its parameters, optimiser state and histories.
+        on_epoch: called with the result so far after every epoch (checkpoints, progress).
+
+    Raises:
+        NonFiniteError: a non-finite loss in an epoch.
+        NotPositiveDefiniteError: validation metrics that are not positive definite after an epoch.
+        InvalidParameterError: a batch larger than the train set; a direct model on points of several charts.
+    """
+    if settings.batch > train_set.size:
+        raise InvalidParameterError(f"batch {settings.batch} exceeds the {train_set.size} train points")
+    if net.model != "phi":
+        for data, name in ((train_set, "train"), (val_set, "validation")):
+            pairs = np.unique(np.stack([np.asarray(data.chart.patch), np.asarray(data.chart.eliminated)], axis=1), axis=0)
+            if len(pairs) != 1:
+                raise InvalidParameterError(f"the {net.model} model's components live in one chart; the {name} points lie in {len(pairs)} (sample_in_chart)")
+    optimizer, epoch = _epoch_function(net, surface, settings, train_set.size // settings.batch)
+    if resume_from is None:
+        params = net.init(jax.random.fold_in(key, 0))
+        opt_state = optimizer.init(params)
+        s_train, _ = evaluate_sigma(net, params, train_set)
+        s_val, _ = evaluate_sigma(net, params, val_set)
+        result = TrainingResult([s_train], [s_val], {"total": [], "sigma": [], "kahler": []}, [], params, opt_state)
+    else:
+        result = resume_from
+        params, opt_state = result.params, result.opt_state
+    for e in range(len(result.seconds_per_epoch) + 1, settings.epochs + 1):
+        start = time.perf_counter()
+        perm = jax.random.permutation(jax.random.fold_in(key, e), train_set.size)
+        params, opt_state, (total, sigma, k) = epoch(params, opt_state, perm, train_set)
+        total = float(total)
+        seconds = time.perf_counter() - start
+        if not np.isfinite(total):
+            raise NonFiniteError(f"epoch {e}: the loss is {total} (lower lr, or check the inputs)")
+        s_train, _ = evaluate_sigma(net, params, train_set)
+        s_val, bad = evaluate_sigma(net, params, val_set)
+        if bad:
+            raise NotPositiveDefiniteError(f"epoch {e}: the metric is not positive definite at {bad} of {val_set.size} validation points")
+        result.train_sigma.append(s_train)
+        result.val_sigma.append(s_val)
+        for name, value in (("total", total), ("sigma", float(sigma)), ("kahler", float(k))):
+            result.loss_terms[name].append(value)
+        result.seconds_per_epoch.append(seconds)
+        result.params, result.opt_state = params, opt_state
+        if on_epoch is not None:
+            on_epoch(result)
+    return result
