@@ -2,7 +2,8 @@
 
 ``sample`` and ``sigma`` live in :mod:`.quintic_points`; ``distances`` and ``cluster`` in
 :mod:`.quintic_distances`; the kernel flow ``flow`` in :mod:`.quintic_flow`; its hyper-parameter ``search`` in
-:mod:`.quintic_search`; figure 3 and the extrapolation, ``noise-analysis``, in :mod:`.quintic_noise`.
+:mod:`.quintic_search`; figure 3 and the extrapolation, ``noise-analysis``, in :mod:`.quintic_noise`; the metric
+networks of section 3.3, ``train``, in :mod:`.quintic_train`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from flowtheory.cli import quintic_distances, quintic_flow, quintic_noise, quintic_points, quintic_search
+    from flowtheory.cli import quintic_distances, quintic_flow, quintic_noise, quintic_points, quintic_search, quintic_train
 
     p = sub.add_parser("quintic", help="points, measures, distances and clustering on the Fermat quintic")
     quintic_sub = p.add_subparsers(dest="quintic_command", required=True, metavar="QUINTIC_COMMAND")
@@ -20,3 +21,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     quintic_flow.register(quintic_sub)
     quintic_search.register(quintic_sub)
     quintic_noise.register(quintic_sub)
+    quintic_train.register(quintic_sub)

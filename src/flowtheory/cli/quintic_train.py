@@ -1,0 +1,211 @@
+"""``flowtheory quintic train``: a finite network learns the Calabi–Yau metric (section 3.3).
+
+``train [--model {phi,mult,free}] [--width 64] [--depth 3] [--activation {gelu,relu}] [--epochs E]
+[--n-train N] [--n-val M] [--lr LR] [--batch B] [--kahler-weight K] [--manifold {quintic,quartic,cubic}]
+[--seed S] [--out DIR] [--resume | --overwrite] [--json]``
+
+Trains a metric network (:mod:`numerics.cy.metric_models`) on the σ-loss with optax Adam
+(:mod:`numerics.cy.metric_training`): ``N`` train and ``M`` validation points (all charts for the
+φ-model, chart (0, 1) for the direct models), σ on both sets before training and after every
+epoch.  Writes ``DIR/quintic_train.json`` (schema ``flowtheory.quintic.train/1``: ``train_sigma``,
+``val_sigma`` per epoch with epoch 0 first, ``val_gain``, ``train_gain``, ``loss_terms``,
+``seconds_per_epoch``, ``parameters``, ``resumed_from``, ``run_record``), ``DIR/quintic_train.png``
+and, after every epoch, ``DIR/quintic_train.checkpoint.npz`` (parameters, optimiser state,
+histories): ``--resume`` continues from it (same parameters; ``--epochs`` may grow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, open_checkpoint, prepare_output_folder, say, seed
+
+TRAIN_FORMAT = "flowtheory.quintic.train/1"
+CHECKPOINT_FORMAT = "flowtheory.quintic.train-checkpoint/1"
+CHECKPOINT = "quintic_train.checkpoint.npz"
+FILES = ("quintic_train.json", "quintic_train.png", CHECKPOINT)
+MANIFOLDS = {"quintic": 4, "quartic": 3, "cubic": 2}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a metric network on the σ-loss: validation σ per epoch (section 3.3)")
+    p.add_argument("--model", choices=("phi", "mult", "free"), default="phi", help="g_FS + ∂∂̄φ (default, Kähler), g_FS + g_FS∘H(NN), or g_FS + H(NN)")
+    p.add_argument("--width", type=bounded_int(1, 4096), default=64, help="hidden width (default 64, the paper's)")
+    p.add_argument("--depth", type=bounded_int(1, 16), default=3, help="hidden layers (default 3, the paper's)")
+    p.add_argument("--activation", choices=("gelu", "relu"), default="gelu", help="activation (default gelu, cymetric's)")
+    p.add_argument("--epochs", type=bounded_int(1, 10_000), default=20, help="epochs (default 20)")
+    p.add_argument("--n-train", type=bounded_int(2, 2_000_000), default=90_000, help="train points (default 9·10^4, cymetric's)")
+    p.add_argument("--n-val", type=bounded_int(2, 2_000_000), default=10_000, help="validation points, never seen by the optimiser (default 10^4)")
+    p.add_argument("--lr", type=bounded_float(0, 1.0, low_open=True), default=1e-3, help="Adam's learning rate (default 1e-3)")
+    p.add_argument("--batch", type=bounded_int(2, 2_000_000), default=64, help="points per step (default 64, cymetric's)")
+    p.add_argument("--kahler-weight", type=bounded_float(0, 1e6), default=1.0, help="weight of the Kähler loss of the direct models (default 1)")
+    p.add_argument("--manifold", choices=tuple(MANIFOLDS), default="quintic", help="Fermat quintic (default), quartic (K3) or cubic (a torus: the flat metric is exact)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (0 to 2**32-1, default 0)")
+    p.add_argument("--out", type=Path, default=Path("quintic_train_out"), help="output folder")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help=f"continue the run in --out from {CHECKPOINT}")
+    again.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=run_train_command)
+
+
+def _save_checkpoint(path: Path, result, parameters: dict) -> None:
+    import jax
+    import numpy as np
+
+    from numerics.io.provenance import save_npz_atomic
+
+    leaves = jax.tree_util.tree_leaves((result.params, result.opt_state))
+    save_npz_atomic(path, format=np.array(CHECKPOINT_FORMAT), parameters=np.array(json.dumps(parameters, sort_keys=True)),
+                    history=np.array(json.dumps({"train_sigma": result.train_sigma, "val_sigma": result.val_sigma,
+                                                 "loss_terms": result.loss_terms, "seconds_per_epoch": result.seconds_per_epoch})),
+                    **{f"leaf_{i}": np.asarray(leaf) for i, leaf in enumerate(leaves)})
+
+
+def _load_checkpoint(path: Path, parameters: dict, epochs: int, template):
+    """The partial :class:`TrainingResult` of a checkpoint, checked against this run (same parameters
+    but epochs, not beyond ``epochs``, leaves of the template's shapes, finite)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from flowtheory.errors import InvalidFileError
+    from numerics.cy.metric_training import TrainingResult
+
+    data = open_checkpoint(path, CHECKPOINT_FORMAT, ("history",))
+    try:
+        saved, history = json.loads(str(data["parameters"])), json.loads(str(data["history"]))
+    except (ValueError, RecursionError) as exc:
+        raise InvalidFileError(path, f"not JSON ({exc})", field="parameters") from None
+    if not isinstance(saved, dict) or not isinstance(history, dict):
+        raise InvalidFileError(path, "expected JSON objects", field="parameters")
+    mismatch = sorted(k for k in set(saved) | set(parameters) if k != "epochs" and saved.get(k) != parameters.get(k))
+    if mismatch:
+        raise CliError(f"--resume: {path}: checkpoint parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
+    done = history.get("seconds_per_epoch")
+    if not isinstance(done, list) or not done:
+        raise InvalidFileError(path, "expected a non-empty list", field="history.seconds_per_epoch")
+    for key in ("train_sigma", "val_sigma"):
+        v = history.get(key)
+        if not isinstance(v, list) or len(v) != len(done) + 1 or not all(isinstance(x, (int, float)) and np.isfinite(x) and x > 0 for x in v):
+            raise InvalidFileError(path, f"expected {len(done) + 1} finite positive numbers", field=f"history.{key}")
+    if len(done) > epochs:
+        raise CliError(f"--resume: the checkpoint in {path.parent} is at epoch {len(done)}, beyond --epochs {epochs}; ask for --epochs >= {len(done)}")
+    leaves, treedef = jax.tree_util.tree_flatten(template)
+    restored = []
+    for i, leaf in enumerate(leaves):
+        name = f"leaf_{i}"
+        if name not in data or data[name].shape != np.shape(leaf) or not np.all(np.isfinite(data[name])):
+            raise InvalidFileError(path, f"missing, of another shape than {np.shape(leaf)} or not finite", field=name)
+        restored.append(jnp.asarray(data[name], dtype=jnp.asarray(leaf).dtype))
+    params, opt_state = jax.tree_util.tree_unflatten(treedef, restored)
+    return TrainingResult(history["train_sigma"], history["val_sigma"], history["loss_terms"], done, params, opt_state)
+
+
+def run_train_command(args: argparse.Namespace) -> int:
+    if args.batch > args.n_train:
+        raise CliError(f"--batch {args.batch} exceeds --n-train {args.n_train}")
+    mode = prepare_output_folder(args.out, FILES, overwrite=args.overwrite, resume=args.resume)
+    import dataclasses
+
+    import jax
+
+    from numerics.cy.hypersurface import fermat
+    from numerics.cy.metric_models import MetricNetwork, count_parameters
+    from numerics.cy.metric_training import TrainSettings, train, training_set
+    from numerics.cy.sampling import sample_in_chart, sample_points
+    from numerics.io.progress import progress_bar
+    from numerics.io.provenance import run_record
+    from numerics.io.records import write_record
+
+    surface = fermat(MANIFOLDS[args.manifold])
+    net = MetricNetwork(surface.n_ambient, args.model, args.width, args.depth, args.activation)
+    settings = TrainSettings(epochs=args.epochs, batch=args.batch, lr=args.lr, kahler_weight=args.kahler_weight)
+    parameters = {
+        "manifold": args.manifold, "model": args.model, "width": args.width, "depth": args.depth, "activation": args.activation,
+        "epochs": args.epochs, "n_train": args.n_train, "n_val": args.n_val, "lr": args.lr, "batch": args.batch, "clip": settings.clip,
+        "kahler_weight": args.kahler_weight, "optimizer": "adam", "seed": args.seed,
+        "points": "all charts" if args.model == "phi" else "chart (0, 1)",
+    }
+    key = jax.random.PRNGKey(args.seed)
+    progress = not args.json
+
+    def draw(n, index):
+        k = jax.random.fold_in(key, index)
+        sample = sample_points(surface, n, k, progress=progress) if args.model == "phi" else sample_in_chart(surface, n, k, 0, 1, progress=progress)
+        return training_set(surface, sample.points)
+
+    train_set, val_set = draw(args.n_train, 0), draw(args.n_val, 1)
+    checkpoint = args.out / CHECKPOINT
+    start, resumed_from = None, None
+    if mode == "resume":
+        template_params = net.init(jax.random.PRNGKey(0))
+        template = (template_params, settings.optimizer().init(template_params))
+        start = _load_checkpoint(checkpoint, parameters, args.epochs, template)
+        resumed_from = {"file": str(checkpoint), "epoch": len(start.seconds_per_epoch)}
+        say(f"resumed from {checkpoint} at epoch {resumed_from['epoch']} of {args.epochs}")
+    with progress_bar(f"training the {args.model} model", total=args.epochs, enabled=progress) as advance:
+        if start is not None:
+            advance(len(start.seconds_per_epoch))
+
+        def on_epoch(result):
+            _save_checkpoint(checkpoint, result, parameters)
+            advance()
+
+        result = train(net, surface, train_set, val_set, settings, jax.random.fold_in(key, 2), resume_from=start, on_epoch=on_epoch)
+    out = {
+        "train_sigma": result.train_sigma,
+        "val_sigma": result.val_sigma,
+        "train_gain": result.train_gain,
+        "val_gain": result.val_gain,
+        "loss_terms": result.loss_terms,
+        "seconds_per_epoch": result.seconds_per_epoch,
+        "n_parameters": count_parameters(result.params),
+        "parameters": parameters,
+        "network": dataclasses.asdict(net),
+        "resumed_from": resumed_from,
+        "figure": str(args.out / "quintic_train.png"),
+        "run_record": run_record(args.seed, parameters),
+    }
+    write_record(args.out / "quintic_train.json", TRAIN_FORMAT, out)
+    _plot(out, args.out / "quintic_train.png")
+    emit(args.json, out, _render)
+    return 0
+
+
+def _plot(out: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numerics.io.provenance import save_figure_atomic
+
+    p = out["parameters"]
+    fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    epochs = range(len(out["val_sigma"]))
+    ax.semilogy(epochs, out["train_sigma"], "o-", ms=3, label=f"train ({p['n_train']} points)")
+    ax.semilogy(epochs, out["val_sigma"], "s-", ms=3, label=f"validation ({p['n_val']} points, gain {out['val_gain']:.3g})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("σ-measure (B.11), dimensionless")
+    ax.set_title(f"{p['model']} model {p['depth']}×{p['width']} {p['activation']} on the {p['manifold']}, seed {p['seed']}")
+    ax.legend()
+    fig.tight_layout()
+    save_figure_atomic(path, fig, dpi=110)
+    plt.close(fig)
+
+
+def _render(out: dict) -> None:
+    from rich.console import Console
+
+    p = out["parameters"]
+    console = Console()
+    console.print(f"{p['model']} model {p['depth']}×{p['width']} {p['activation']} ({out['n_parameters']} parameters) on the {p['manifold']}:"
+                  f" {p['n_train']} train / {p['n_val']} validation points, {p['epochs']} epochs, batch {p['batch']}, Adam {p['lr']:g}")
+    console.print(f"validation σ {out['val_sigma'][0]:.4g} -> {out['val_sigma'][-1]:.4g}  (gain {out['val_gain']:.4g})")
+    console.print(f"train σ      {out['train_sigma'][0]:.4g} -> {out['train_sigma'][-1]:.4g}  (gain {out['train_gain']:.4g})")
+    seconds = out["seconds_per_epoch"]
+    console.print(f"seconds per epoch: {sum(seconds[1:]) / max(1, len(seconds) - 1):.3g} (first, with compilation: {seconds[0]:.3g})")
+    console.print(f"figure: {out['figure']}")
