@@ -1,7 +1,7 @@
 """``flowtheory quintic train``: a finite network learns the Calabi–Yau metric (section 3.3).
 
 ``train [--model {phi,mult,free}] [--width 64] [--depth 3] [--activation {gelu,relu}] [--epochs E]
-[--n-train N] [--n-val M] [--lr LR] [--batch B] [--kahler-weight K] [--manifold {quintic,quartic,cubic}]
+[--n-train N] [--n-val M] [--lr LR] [--batch B] [--kahler-weight K] [--init {fs,standard}] [--manifold {quintic,quartic,cubic}]
 [--seed S] [--out DIR] [--resume | --overwrite] [--json]``
 
 Trains a metric network (:mod:`numerics.cy.metric_models`) on the σ-loss with optax Adam
@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=bounded_float(0, 1.0, low_open=True), default=1e-3, help="Adam's learning rate (default 1e-3)")
     p.add_argument("--batch", type=bounded_int(2, 2_000_000), default=64, help="points per step (default 64, cymetric's)")
     p.add_argument("--kahler-weight", type=bounded_float(0, 1e6), default=1.0, help="weight of the Kähler loss of the direct models (default 1)")
+    p.add_argument("--init", choices=("fs", "standard"), default="fs", help="start at g_FS (output layer zero; default) or with every layer random (LeCun normal)")
     p.add_argument("--manifold", choices=tuple(MANIFOLDS), default="quintic", help="Fermat quintic (default), quartic (K3) or cubic (a torus: the flat metric is exact)")
     p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (0 to 2**32-1, default 0)")
     p.add_argument("--out", type=Path, default=Path("quintic_train_out"), help="output folder")
@@ -122,11 +123,11 @@ def run_train_command(args: argparse.Namespace) -> int:
 
     surface = fermat(MANIFOLDS[args.manifold])
     net = MetricNetwork(surface.n_ambient, args.model, args.width, args.depth, args.activation)
-    settings = TrainSettings(epochs=args.epochs, batch=args.batch, lr=args.lr, kahler_weight=args.kahler_weight)
+    settings = TrainSettings(epochs=args.epochs, batch=args.batch, lr=args.lr, kahler_weight=args.kahler_weight, init=args.init)
     parameters = {
         "manifold": args.manifold, "model": args.model, "width": args.width, "depth": args.depth, "activation": args.activation,
         "epochs": args.epochs, "n_train": args.n_train, "n_val": args.n_val, "lr": args.lr, "batch": args.batch, "clip": settings.clip,
-        "kahler_weight": args.kahler_weight, "optimizer": "adam", "seed": args.seed,
+        "kahler_weight": args.kahler_weight, "init": args.init, "optimizer": "adam", "seed": args.seed,
         "points": "all charts" if args.model == "phi" else "chart (0, 1)",
     }
     key = jax.random.PRNGKey(args.seed)

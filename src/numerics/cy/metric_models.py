@@ -93,15 +93,17 @@ class MetricNetwork:
         out = 1 if self.model == "phi" else self.dim**2
         return (self.n_ambient**2, *([self.width] * self.depth), out)
 
-    def init(self, key: jax.Array) -> Params:
-        """LeCun-normal weights, zero biases; the last layer zero, so that every model starts at g_FS."""
+    def init(self, key: jax.Array, *, zero_output: bool = False) -> Params:
+        """LeCun-normal weights (variance 1/fan-in), zero biases — the standard parameterisation
+        neural-tangents calls ``parameterization="standard"``, and Keras' default scale.
+        ``zero_output=True`` zeroes the last layer, so that the model starts exactly at g_FS (its
+        metric-NTK at initialisation then holds the last layer's features only)."""
         params = []
         sizes = self.sizes
         for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
             key, sub = jax.random.split(key)
-            last = i == len(sizes) - 2
-            w = jnp.zeros((a, b)) if last else jax.random.normal(sub, (a, b), dtype=jnp.float64) / math.sqrt(a)
-            params.append((w, jnp.zeros(b)))
+            w = jax.random.normal(sub, (a, b), dtype=jnp.float64) / math.sqrt(a)
+            params.append((jnp.zeros((a, b)) if zero_output and i == len(sizes) - 2 else w, jnp.zeros(b)))
         return params
 
     def network(self, params: Params, u: jax.Array) -> jax.Array:

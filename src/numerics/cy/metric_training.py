@@ -37,16 +37,22 @@ from numerics.cy.metric_models import MetricNetwork, Params
 from numerics.cy.patches import Chart, embedding_jacobian
 
 
+INITS = ("fs", "standard")
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     """Attributes: ``epochs`` (>= 1), ``batch`` points per step, ``lr`` Adam's step, ``clip`` the
-    global gradient norm (0: none), ``kahler_weight`` of the Kähler loss (direct models)."""
+    global gradient norm (0: none), ``kahler_weight`` of the Kähler loss (direct models), ``init``
+    ``"fs"`` (the output layer zero: training starts at g_FS; the default, it learns faster) or
+    ``"standard"`` (every layer LeCun normal, the initialisation the NTK theory of section 2.2 is about)."""
 
     epochs: int = 50
     batch: int = 64
     lr: float = 1e-3
     clip: float = 5.0
     kahler_weight: float = 1.0
+    init: str = "fs"
 
     def __post_init__(self):
         if not (isinstance(self.epochs, int) and self.epochs >= 1) or not (isinstance(self.batch, int) and self.batch >= 2):
@@ -55,6 +61,12 @@ class TrainSettings:
             raise InvalidParameterError(f"lr must be positive and clip non-negative, got {self.lr!r}, {self.clip!r}")
         if not (np.isfinite(self.kahler_weight) and self.kahler_weight >= 0):
             raise InvalidParameterError(f"kahler_weight must be non-negative, got {self.kahler_weight!r}")
+        if self.init not in INITS:
+            raise InvalidParameterError(f"init must be one of {INITS}, got {self.init!r}")
+
+    def initial_parameters(self, net: MetricNetwork, key: jax.Array) -> Params:
+        """The network's parameters at epoch 0 (``fold_in(key, 0)``, as :func:`train` draws them)."""
+        return net.init(jax.random.fold_in(key, 0), zero_output=self.init == "fs")
 
     def optimizer(self):
         adam = optax.adam(self.lr)
@@ -206,7 +218,7 @@ def train(net: MetricNetwork, surface, train_set: TrainingSet, val_set: Training
                 raise InvalidParameterError(f"the {net.model} model's components live in one chart; the {name} points lie in {len(pairs)} (sample_in_chart)")
     optimizer, epoch = _epoch_function(net, surface, settings, train_set.size // settings.batch)
     if resume_from is None:
-        params = net.init(jax.random.fold_in(key, 0))
+        params = settings.initial_parameters(net, key)
         opt_state = optimizer.init(params)
         s_train, _ = evaluate_sigma(net, params, train_set)
         s_val, _ = evaluate_sigma(net, params, val_set)
