@@ -60,3 +60,21 @@ def test_motion_measures():
     assert relative_change(3 * theta, theta) == pytest.approx(2.0) and alignment(3 * theta, theta) == pytest.approx(1.0)
     assert spectrum_distance(spectrum(3 * theta), spectrum(theta)) == pytest.approx(0.0, abs=1e-12)  # normalised by the mean
     assert spectrum_distance(spectrum(3 * theta), spectrum(theta), "none") == pytest.approx(2 * np.mean(spectrum(theta)), rel=1e-12)
+
+
+def test_ntk_evolution_command(tmp_path, capsys):
+    import json
+
+    from flowtheory.cli import main
+
+    argv = ["quintic", "ntk-evolution", "--epochs", "2", "--at", "0,2,7", "--widths", "8,16,24", "--n-train", "300", "--n-val", "60",
+            "--n-kernel", "12", "--depth", "1", "--json", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    for r in out["widths"].values():
+        assert r["epochs"] == [0, 2] and r["relative_change"][0] == 0.0 and r["relative_change"][-1] > 0
+        assert len(r["spectra"][0]) == 12 * 9 and len(r["val_sigma"]) == 3 and 0 < r["alignment"][-1] <= 1 + 1e-12
+    assert set(out["width_fit"]) == {"relative_change", "val_gain"}
+    assert "| width |" in (tmp_path / "quintic_ntk.md").read_text()
+    assert main([*argv[:-2], "--n-kernel", "100", "--out", str(tmp_path / "x")]) == 2
+    assert "--n-kernel 100 exceeds --n-val 60" in capsys.readouterr().err

@@ -3,7 +3,8 @@
 ``sample`` and ``sigma`` live in :mod:`.quintic_points`; ``distances`` and ``cluster`` in
 :mod:`.quintic_distances`; the kernel flow ``flow`` in :mod:`.quintic_flow`; its hyper-parameter ``search`` in
 :mod:`.quintic_search`; figure 3 and the extrapolation, ``noise-analysis``, in :mod:`.quintic_noise`; the metric
-networks of section 3.3, ``train``, in :mod:`.quintic_train`.
+networks of section 3.3, ``train``, in :mod:`.quintic_train` and their kernels, ``ntk-evolution``, in
+:mod:`.quintic_ntk`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from flowtheory.cli import quintic_distances, quintic_flow, quintic_noise, quintic_points, quintic_search, quintic_train
+    from flowtheory.cli import quintic_distances, quintic_flow, quintic_noise, quintic_ntk, quintic_points, quintic_search, quintic_train
 
     p = sub.add_parser("quintic", help="points, measures, distances and clustering on the Fermat quintic")
     quintic_sub = p.add_subparsers(dest="quintic_command", required=True, metavar="QUINTIC_COMMAND")
@@ -22,3 +23,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     quintic_search.register(quintic_sub)
     quintic_noise.register(quintic_sub)
     quintic_train.register(quintic_sub)
+    quintic_ntk.register(quintic_sub)
