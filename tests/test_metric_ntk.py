@@ -78,3 +78,21 @@ def test_ntk_evolution_command(tmp_path, capsys):
     assert "| width |" in (tmp_path / "quintic_ntk.md").read_text()
     assert main([*argv[:-2], "--n-kernel", "100", "--out", str(tmp_path / "x")]) == 2
     assert "--n-kernel 100 exceeds --n-val 60" in capsys.readouterr().err
+
+
+def test_the_linearised_network_trains_with_a_kernel_that_does_not_move():
+    from numerics.cy.metric_models import LinearisedNetwork
+    from numerics.cy.metric_ntk import kernel_points, ntk_evolution
+    from numerics.cy.metric_training import TrainSettings, training_set
+
+    train_set = training_set(QUINTIC, sample_points(QUINTIC, 400, jax.random.PRNGKey(0)).points)
+    val_set = training_set(QUINTIC, sample_points(QUINTIC, 100, jax.random.PRNGKey(1)).points)
+    base, key = MetricNetwork(5, "phi", width=16, depth=2), jax.random.PRNGKey(3)
+    settings = TrainSettings(epochs=3, init="standard", lr=3e-3)
+    twin = LinearisedNetwork(base, settings.initial_parameters(base, key))
+    points = kernel_points(val_set, 8)
+    linear = ntk_evolution(twin, QUINTIC, train_set, val_set, settings, key, points=points, at_epochs=[3])
+    finite = ntk_evolution(base, QUINTIC, train_set, val_set, settings, key, points=points, at_epochs=[3])
+    assert linear["relative_change"][-1] < 1e-12 and finite["relative_change"][-1] > 1e-3
+    assert linear["val_sigma"][0] == finite["val_sigma"][0]  # the same network at epoch 0
+    assert linear["train_sigma"][-1] < linear["train_sigma"][0]  # and it learns its train points, with its frozen kernel

@@ -1,7 +1,7 @@
 """``flowtheory quintic train``: a finite network learns the Calabi–Yau metric (section 3.3).
 
 ``train [--model {phi,mult,free}] [--width 64] [--depth 3] [--activation {gelu,relu}] [--epochs E]
-[--n-train N] [--n-val M] [--lr LR] [--batch B] [--kahler-weight K] [--init {fs,standard}] [--manifold {quintic,quartic,cubic}]
+[--n-train N] [--n-val M] [--linearised] [--lr LR] [--batch B] [--kahler-weight K] [--init {fs,standard}] [--manifold {quintic,quartic,cubic}]
 [--seed S] [--out DIR] [--resume | --overwrite] [--json]``
 
 Trains a metric network (:mod:`numerics.cy.metric_models`) on the σ-loss with optax Adam
@@ -41,6 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=bounded_float(0, 1.0, low_open=True), default=1e-3, help="Adam's learning rate (default 1e-3)")
     p.add_argument("--batch", type=bounded_int(2, 2_000_000), default=64, help="points per step (default 64, cymetric's)")
     p.add_argument("--kahler-weight", type=bounded_float(0, 1e6), default=1.0, help="weight of the Kähler loss of the direct models (default 1)")
+    p.add_argument("--linearised", action="store_true", help="train the linearised twin (first-order Taylor model at the initial parameters: a frozen metric-NTK)")
     p.add_argument("--init", choices=("fs", "standard"), default="fs", help="start at g_FS (output layer zero; default) or with every layer random (LeCun normal)")
     p.add_argument("--manifold", choices=tuple(MANIFOLDS), default="quintic", help="Fermat quintic (default), quartic (K3) or cubic (a torus: the flat metric is exact)")
     p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (0 to 2**32-1, default 0)")
@@ -114,7 +115,7 @@ def run_train_command(args: argparse.Namespace) -> int:
     import jax
 
     from numerics.cy.hypersurface import fermat
-    from numerics.cy.metric_models import MetricNetwork, count_parameters
+    from numerics.cy.metric_models import LinearisedNetwork, MetricNetwork, count_parameters
     from numerics.cy.metric_training import TrainSettings, train, training_set
     from numerics.cy.sampling import sample_in_chart, sample_points
     from numerics.io.progress import progress_bar
@@ -124,10 +125,13 @@ def run_train_command(args: argparse.Namespace) -> int:
     surface = fermat(MANIFOLDS[args.manifold])
     net = MetricNetwork(surface.n_ambient, args.model, args.width, args.depth, args.activation)
     settings = TrainSettings(epochs=args.epochs, batch=args.batch, lr=args.lr, kahler_weight=args.kahler_weight, init=args.init)
+    train_key = jax.random.fold_in(jax.random.PRNGKey(args.seed), 2)
+    if args.linearised:
+        net = LinearisedNetwork(net, settings.initial_parameters(net, train_key))
     parameters = {
         "manifold": args.manifold, "model": args.model, "width": args.width, "depth": args.depth, "activation": args.activation,
         "epochs": args.epochs, "n_train": args.n_train, "n_val": args.n_val, "lr": args.lr, "batch": args.batch, "clip": settings.clip,
-        "kahler_weight": args.kahler_weight, "init": args.init, "optimizer": "adam", "seed": args.seed,
+        "kahler_weight": args.kahler_weight, "init": args.init, "linearised": args.linearised, "optimizer": "adam", "seed": args.seed,
         "points": "all charts" if args.model == "phi" else "chart (0, 1)",
     }
     key = jax.random.PRNGKey(args.seed)
@@ -155,7 +159,7 @@ def run_train_command(args: argparse.Namespace) -> int:
             _save_checkpoint(checkpoint, result, parameters)
             advance()
 
-        result = train(net, surface, train_set, val_set, settings, jax.random.fold_in(key, 2), resume_from=start, on_epoch=on_epoch)
+        result = train(net, surface, train_set, val_set, settings, train_key, resume_from=start, on_epoch=on_epoch)
     out = {
         "train_sigma": result.train_sigma,
         "val_sigma": result.val_sigma,
@@ -165,7 +169,7 @@ def run_train_command(args: argparse.Namespace) -> int:
         "seconds_per_epoch": result.seconds_per_epoch,
         "n_parameters": count_parameters(result.params),
         "parameters": parameters,
-        "network": dataclasses.asdict(net),
+        "network": dataclasses.asdict(net.base if args.linearised else net),
         "resumed_from": resumed_from,
         "figure": str(args.out / "quintic_train.png"),
         "run_record": run_record(args.seed, parameters),
@@ -186,12 +190,13 @@ def _plot(out: dict, path: Path) -> None:
 
     p = out["parameters"]
     fig, ax = plt.subplots(figsize=(6.0, 4.0))
+    twin = "linearised " if p["linearised"] else ""
     epochs = range(len(out["val_sigma"]))
     ax.semilogy(epochs, out["train_sigma"], "o-", ms=3, label=f"train ({p['n_train']} points)")
     ax.semilogy(epochs, out["val_sigma"], "s-", ms=3, label=f"validation ({p['n_val']} points, gain {out['val_gain']:.3g})")
     ax.set_xlabel("epoch")
     ax.set_ylabel("σ-measure (B.11), dimensionless")
-    ax.set_title(f"{p['model']} model {p['depth']}×{p['width']} {p['activation']} on the {p['manifold']}, seed {p['seed']}")
+    ax.set_title(f"{twin}{p['model']} model {p['depth']}×{p['width']} {p['activation']} on the {p['manifold']}, seed {p['seed']}")
     ax.legend()
     fig.tight_layout()
     save_figure_atomic(path, fig, dpi=110)

@@ -184,3 +184,34 @@ def kahler_defect(model: MetricNetwork, params: Params, surface, c: Chart) -> fl
 
 def count_parameters(params: Any) -> int:
     return int(sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(params)))
+
+
+@dataclass(frozen=True, eq=False)
+class LinearisedNetwork:
+    r"""The first-order Taylor model of ``base`` around ``params0``: :math:`g_{lin}(\theta) = g(\theta_0) +
+    \partial_\theta g(\theta_0)\,(\theta - \theta_0)` (one ``jax.jvp``).  Its metric-NTK is that of
+    ``base`` at :math:`\theta_0` at every θ: training it is the frozen-kernel (infinite-width-like)
+    flow of the same architecture.  ``init`` returns ``params0``; compared by identity."""
+
+    base: MetricNetwork
+    params0: Any
+
+    @property
+    def model(self) -> str:
+        return self.base.model
+
+    @property
+    def n_ambient(self) -> int:
+        return self.base.n_ambient
+
+    @property
+    def dim(self) -> int:
+        return self.base.dim
+
+    def init(self, key: jax.Array, *, zero_output: bool = False) -> Params:
+        return self.params0
+
+    def metric(self, params: Params, c: Chart) -> jax.Array:
+        shift = jax.tree_util.tree_map(lambda a, b: a - b, params, self.params0)
+        g0, dg = jax.jvp(lambda p: self.base.metric(p, c), (self.params0,), (shift,))
+        return g0 + dg
