@@ -96,3 +96,18 @@ def test_the_linearised_network_trains_with_a_kernel_that_does_not_move():
     assert linear["relative_change"][-1] < 1e-12 and finite["relative_change"][-1] > 1e-3
     assert linear["val_sigma"][0] == finite["val_sigma"][0]  # the same network at epoch 0
     assert linear["train_sigma"][-1] < linear["train_sigma"][0]  # and it learns its train points, with its frozen kernel
+
+
+def test_a_frozen_network_kernel_drives_the_flow_from_fubini_study():
+    """The metric-NTK frozen at the initial parameters as the kernel of (3.5): the flow lowers σ on its
+    train points, and a step size too large for it is skipped, not taken."""
+    from numerics.cy.kernel_flow import FlowSettings, point_set
+    from numerics.cy.metric_ntk import frozen_kernel_flow
+    from numerics.cy.sampling import sample_in_chart
+
+    net = MetricNetwork(5, "phi", width=16, depth=2)
+    train = point_set(QUINTIC, sample_in_chart(QUINTIC, 120, jax.random.PRNGKey(5), 0, 1).points)
+    test = point_set(QUINTIC, sample_in_chart(QUINTIC, 60, jax.random.PRNGKey(6), 0, 1).points)
+    out = frozen_kernel_flow(net, net.init(jax.random.PRNGKey(1)), QUINTIC, train, test, lambda lr: FlowSettings(lr=lr), [1.0, 1e6], 10)
+    assert out["lr"] == 1.0 and [s[0] for s in out["scan"]] == [1.0]
+    assert out["train_gain"] > 1.2 and len(out["test_sigma"]) == 11

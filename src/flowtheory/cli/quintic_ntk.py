@@ -164,15 +164,15 @@ def _plot(out: dict, path: Path) -> None:
     for width, rw in out["widths"].items():
         middle.plot(rw["epochs"], rw["wasserstein"], "o-", ms=4, label=f"width {width}")
     middle.set_xlabel("epoch")
-    middle.set_ylabel(f"Wasserstein distance to epoch 0 ({'spectra / mean eigenvalue' if p['normalisation'] == 'mean' else 'raw spectra'})")
-    middle.set_title("figure 4 right: the spectrum moves")
+    middle.set_ylabel("Wasserstein distance to epoch 0")
+    middle.set_title(f"figure 4 right ({'spectra / mean eigenvalue' if p['normalisation'] == 'mean' else 'raw spectra'})")
     middle.legend()
     widths = [int(w) for w in out["widths"]]
     right.loglog(widths, [out["widths"][str(w)]["relative_change"][-1] for w in widths], "o-", label="‖Θ−Θ₀‖/‖Θ₀‖ at the end")
     right.loglog(widths, [out["widths"][str(w)]["val_sigma"][0] / out["widths"][str(w)]["val_sigma"][-1] for w in widths], "s-", label="validation gain")
     right.set_xlabel("hidden width")
     right.set_ylabel("dimensionless")
-    right.set_title(f"kernel change and gain against width, {p['epochs']} epochs, seed {p['seed']}")
+    right.set_title(f"against width: {p['epochs']} epochs, seed {p['seed']}")
     right.legend()
     fig.tight_layout()
     save_figure_atomic(path, fig, dpi=110)

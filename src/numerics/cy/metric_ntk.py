@@ -153,13 +153,53 @@ def metric_ntk_apply(net: MetricNetwork, params: Params, train_chart: Chart, tes
     between :func:`numerics.cy.kernel_flow.real_adjoint` and
     :func:`numerics.cy.kernel_flow.hermitian_from_real` — the same contraction as :func:`empirical_metric_ntk`.
     """
-    from numerics.cy.kernel_flow import hermitian_from_real
-
     def apply(values, to):
-        _, pullback = jax.vjp(lambda p: metric_coordinates(net, p, train_chart), params)
-        (tangent,) = pullback(real_adjoint(jnp.asarray(values)))
-        where = train_chart if to == "train" else test_chart
-        _, pushed = jax.jvp(lambda p: metric_coordinates(net, p, where), (params,), (tangent,))
-        return hermitian_from_real(pushed)
+        return _ntk_product(net, params, train_chart, train_chart if to == "train" else test_chart, jnp.asarray(values))
 
     return apply
+
+
+@partial(jax.jit, static_argnames="net")
+def _ntk_product(net: MetricNetwork, params: Params, train_chart: Chart, where: Chart, values: jax.Array) -> jax.Array:
+    from numerics.cy.kernel_flow import hermitian_from_real
+
+    _, pullback = jax.vjp(lambda p: metric_coordinates(net, p, train_chart), params)
+    (tangent,) = pullback(real_adjoint(values))
+    _, pushed = jax.jvp(lambda p: metric_coordinates(net, p, where), (params,), (tangent,))
+    return hermitian_from_real(pushed)
+
+
+def frozen_kernel_flow(net: MetricNetwork, params: Params, surface, train, test, settings_of, lrs, steps: int) -> dict:
+    r"""The flow (3.5) from Fubini–Study with the metric-NTK of ``net`` frozen at ``params`` as kernel
+    (:func:`metric_ntk_apply`), at each step size of ``lrs``; the one with the largest train gain
+    and no halved step is kept (a kernel's scale is absorbed by Δt, so each kernel gets its own).
+
+    Args:
+        train, test: :class:`numerics.cy.kernel_flow.PointSet` in one chart.
+        settings_of: ``lr -> FlowSettings`` (the loss rule of the flow; ``max_backoff`` 0 is set here).
+
+    Returns:
+        ``{"lr", "train_gain", "test_gain", "train_sigma", "test_sigma", "scan"}`` with ``scan`` the
+        ``(lr, train gain, test gain)`` of every step size that completed.
+    """
+    from dataclasses import replace
+
+    from flowtheory.errors import NotPositiveDefiniteError
+    from numerics.cy.kernel_flow import run_flow
+    from numerics.cy.patches import chart as chart_of
+
+    apply = metric_ntk_apply(net, params, chart_of(surface, train.z), chart_of(surface, test.z))
+    best, scan = None, []
+    for lr in lrs:
+        try:
+            result = run_flow(apply, train, test, replace(settings_of(lr), max_backoff=0), steps)
+        except NotPositiveDefiniteError:
+            continue
+        scan.append((float(lr), result.train_gain, result.test_gain))
+        if best is None or result.train_gain > best[1].train_gain:
+            best = (float(lr), result)
+    if best is None:
+        raise NotPositiveDefiniteError(f"no step size of {list(lrs)} keeps the metrics positive definite for {steps} steps")
+    lr, result = best
+    return {"lr": lr, "train_gain": result.train_gain, "test_gain": result.test_gain, "train_sigma": result.train_sigma,
+            "test_sigma": result.test_sigma, "scan": scan}
