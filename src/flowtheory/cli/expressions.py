@@ -266,6 +266,10 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol], option: str = 
 # --- the time limit of symbolic work ----------------------------------------------------------
 
 
+#: Interval of the repeated SIGALRM after the time limit (see :func:`time_limit`).
+RETRY_S = 0.05
+
+
 class _Expired(BaseException):
     """Raised by the SIGALRM handler: a BaseException, so that no ``except Exception`` in sympy swallows it."""
 
@@ -279,8 +283,11 @@ def time_limit(seconds: float | None, command: str) -> Iterator[None]:
     """Stop the body with :class:`~flowtheory.errors.SymbolicLimitError` after ``seconds`` of wall-clock time.
 
     ``None`` or ``0`` sets no limit, nor does a call outside the main thread (signals reach only
-    that thread).  The previous SIGALRM handler is restored, and a timer that was running is re-armed
-    with what is left of it.
+    that thread).  After the limit the timer keeps firing every :data:`RETRY_S` seconds until the body
+    has stopped: an exception raised where Python cannot pass it on (a garbage-collection callback,
+    such as JAX's, reports it as "unraisable" and drops it) is raised again at the next tick.  The
+    previous SIGALRM handler is restored, and a timer that was running is re-armed with what is
+    left of it.
 
     >>> with time_limit(0.05, "derive demo"):
     ...     while True:
@@ -293,7 +300,7 @@ def time_limit(seconds: float | None, command: str) -> Iterator[None]:
         return
     previous = signal.signal(signal.SIGALRM, _expire)
     started = time.monotonic()
-    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds, RETRY_S)
     try:
         try:
             yield

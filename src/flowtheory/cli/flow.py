@@ -23,7 +23,7 @@ import argparse
 import json
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, open_checkpoint, prepare_output_folder, say, seed
+from flowtheory.cli.output import CliError, bounded_float, bounded_int, checkpoint_parameters, emit, open_checkpoint, prepare_output_folder, say, seed
 from flowtheory.errors import InvalidFileError
 
 CHECKPOINT_FORMAT = "flowtheory.flow.checkpoint/1"
@@ -110,12 +110,7 @@ def _open_checkpoint(path: Path) -> dict:
 def _checkpoint_parameters(path: Path, arrays: dict | None = None) -> dict:
     """The run parameters stored in a checkpoint (its arrays, if already read, are not read again)."""
     arrays = _open_checkpoint(path) if arrays is None else arrays
-    try:
-        parameters = json.loads(str(arrays["parameters"]))
-    except (ValueError, RecursionError) as exc:
-        raise InvalidFileError(path, f"not JSON ({exc})", field="parameters") from None
-    if not isinstance(parameters, dict):
-        raise InvalidFileError(path, "expected a JSON object", field="parameters")
+    parameters = checkpoint_parameters(path, arrays)
     every = parameters.get("save_every")
     if type(every) is not int or not 1 <= every <= STEPS_MAX:
         raise InvalidFileError(path, f"expected an integer in [1, {STEPS_MAX}], got {str(every)[:40]}", field="parameters.save_every")

@@ -226,3 +226,24 @@ def open_checkpoint(path: Path, fmt: str, names: Iterable[str]) -> dict:
     if str(arrays["format"]) != fmt:
         raise InvalidFileError(path, f"is {str(arrays['format'])[:60]!r}, expected {fmt!r}", field="format")
     return arrays
+
+
+def checkpoint_parameters(path: Path, arrays: dict, field: str = "parameters") -> dict:
+    """The JSON object stored as the string ``arrays[field]`` of a checkpoint, or :class:`InvalidFileError`."""
+    from flowtheory.errors import InvalidFileError
+
+    try:
+        value = json.loads(str(arrays[field]))
+    except (ValueError, RecursionError) as exc:
+        raise InvalidFileError(path, f"not JSON ({exc})", field=field) from None
+    if not isinstance(value, dict):
+        raise InvalidFileError(path, "expected a JSON object", field=field)
+    return value
+
+
+def require_same_parameters(path: Path, saved: dict, parameters: dict, *, free: Iterable[str] = ()) -> None:
+    """Refuse to resume from ``path`` unless its ``saved`` parameters equal this run's (``free`` ones aside)."""
+    free = set(free)
+    mismatch = sorted(k for k in set(saved) | set(parameters) if k not in free and saved.get(k) != parameters.get(k))
+    if mismatch:
+        raise CliError(f"--resume: {path}: parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")

@@ -26,7 +26,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, open_checkpoint, prepare_output_folder, say, seed
+from flowtheory.cli.output import (CliError, bounded_float, bounded_int, checkpoint_parameters, emit, open_checkpoint, prepare_output_folder,
+                                   require_same_parameters, say, seed)
 
 FLOW_FORMAT = "flowtheory.quintic.flow/1"
 CHECKPOINT_FORMAT = "flowtheory.quintic.flow-checkpoint/1"
@@ -105,23 +106,13 @@ def _load_checkpoint(path: Path, parameters: dict, steps: int):
     """The partial :class:`FlowResult` of a checkpoint, checked against this run: the same parameters
     (steps aside), histories of one entry per step, no more steps than ``steps``, finite positive
     definite metrics of the run's shapes."""
-    import json
-
     import numpy as np
 
     from flowtheory.errors import InvalidFileError
     from numerics.cy.kernel_flow import FlowResult
 
     data = open_checkpoint(path, CHECKPOINT_FORMAT, ("train_sigma", "test_sigma", "step_sizes", "rejected_steps", "g_train", "g_test"))
-    try:
-        saved = json.loads(str(data["parameters"]))
-    except (ValueError, RecursionError) as exc:
-        raise InvalidFileError(path, f"not JSON ({exc})", field="parameters") from None
-    if not isinstance(saved, dict):
-        raise InvalidFileError(path, "expected a JSON object", field="parameters")
-    mismatch = sorted(k for k in set(saved) | set(parameters) if k != "steps" and saved.get(k) != parameters.get(k))
-    if mismatch:
-        raise CliError(f"--resume: {path}: checkpoint parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
+    require_same_parameters(path, checkpoint_parameters(path, data), parameters, free=("steps",))
     done = data["step_sizes"].shape[0] if data["step_sizes"].ndim == 1 else -1
     for name, length in (("step_sizes", done), ("train_sigma", done + 1), ("test_sigma", done + 1)):
         v = data[name]

@@ -25,7 +25,7 @@ import argparse
 import math
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, prepare_output_folder, say, seed
+from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, prepare_output_folder, require_same_parameters, say, seed
 from flowtheory.cli.quintic_flow import DEFAULTS, KERNELS, N_MAX, add_flow_options
 
 NOISE_FORMAT = "flowtheory.quintic.noise/1"
@@ -114,9 +114,7 @@ def run_noise_command(args: argparse.Namespace) -> int:
     done: dict = {}
     if mode == "resume" and record_path.exists():
         saved = read_record(record_path, NOISE_FORMAT, _validate)
-        mismatch = sorted(k for k in set(saved["parameters"]) | set(parameters) if k != "kernels" and saved["parameters"].get(k) != parameters.get(k))
-        if mismatch:
-            raise CliError(f"--resume: {record_path}: parameters differ in {mismatch}; rerun with the same values, or with --overwrite")
+        require_same_parameters(record_path, saved["parameters"], parameters, free=("kernels",))
         done = {k: v for k, v in saved["kernels"].items() if k in args.kernels}
         say(f"resumed from {record_path}: kept {', '.join(done) or 'no kernels'}")
     surface = fermat_quintic()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_int, emit, prepare_output_folder, say, seed
+from flowtheory.cli.output import CliError, bounded_int, emit, prepare_output_folder, require_same_parameters, say, seed
 from flowtheory.cli.quintic_flow import DEFAULTS, KERNELS, N_MAX, add_flow_options
 
 SEARCH_FORMAT = "flowtheory.quintic.search/1"
@@ -88,9 +88,7 @@ def run_search_command(args: argparse.Namespace) -> int:
         if not trials_path.exists():
             raise CliError(f"--resume: no trial list at {trials_path}")
         saved = read_record(trials_path, TRIALS_FORMAT, _validate_trials)
-        mismatch = sorted(k for k in set(saved["settings"]) | set(recorded) if saved["settings"].get(k) != recorded.get(k))
-        if mismatch:
-            raise CliError(f"--resume: {trials_path}: search settings differ in {mismatch}; rerun with the same values, or with --overwrite")
+        require_same_parameters(trials_path, saved["settings"], recorded)
         history = saved["trials"]
         if len(history) > settings.trials:
             raise CliError(f"--resume: {trials_path} holds {len(history)} trials, more than --trials {settings.trials}")

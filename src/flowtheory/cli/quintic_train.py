@@ -20,7 +20,8 @@ import argparse
 import json
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, open_checkpoint, prepare_output_folder, say, seed
+from flowtheory.cli.output import (CliError, bounded_float, bounded_int, checkpoint_parameters, emit, open_checkpoint, prepare_output_folder,
+                                   require_same_parameters, say, seed)
 
 TRAIN_FORMAT = "flowtheory.quintic.train/1"
 CHECKPOINT_FORMAT = "flowtheory.quintic.train-checkpoint/1"
@@ -77,15 +78,8 @@ def _load_checkpoint(path: Path, parameters: dict, epochs: int, template):
     from numerics.cy.metric_training import TrainingResult
 
     data = open_checkpoint(path, CHECKPOINT_FORMAT, ("history",))
-    try:
-        saved, history = json.loads(str(data["parameters"])), json.loads(str(data["history"]))
-    except (ValueError, RecursionError) as exc:
-        raise InvalidFileError(path, f"not JSON ({exc})", field="parameters") from None
-    if not isinstance(saved, dict) or not isinstance(history, dict):
-        raise InvalidFileError(path, "expected JSON objects", field="parameters")
-    mismatch = sorted(k for k in set(saved) | set(parameters) if k != "epochs" and saved.get(k) != parameters.get(k))
-    if mismatch:
-        raise CliError(f"--resume: {path}: checkpoint parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
+    require_same_parameters(path, checkpoint_parameters(path, data), parameters, free=("epochs",))
+    history = checkpoint_parameters(path, data, "history")
     done = history.get("seconds_per_epoch")
     if not isinstance(done, list) or not done:
         raise InvalidFileError(path, "expected a non-empty list", field="history.seconds_per_epoch")
