@@ -67,17 +67,17 @@ def test_ntk_evolution_command(tmp_path, capsys):
 
     from flowtheory.cli import main
 
-    argv = ["quintic", "ntk-evolution", "--epochs", "2", "--at", "0,2,7", "--widths", "8,16,24", "--n-train", "300", "--n-val", "60",
-            "--n-kernel", "12", "--depth", "1", "--json", "--out", str(tmp_path)]
+    argv = ["quintic", "ntk-evolution", "--epochs", "2", "--at", "0,2,7", "--widths", "4,6,8", "--n-train", "200", "--n-val", "40",
+            "--n-kernel", "6", "--depth", "1", "--json", "--out", str(tmp_path)]
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     for r in out["widths"].values():
         assert r["epochs"] == [0, 2] and r["relative_change"][0] == 0.0 and r["relative_change"][-1] > 0
-        assert len(r["spectra"][0]) == 12 * 9 and len(r["val_sigma"]) == 3 and 0 < r["alignment"][-1] <= 1 + 1e-12
+        assert len(r["spectra"][0]) == 6 * 9 and len(r["val_sigma"]) == 3 and 0 < r["alignment"][-1] <= 1 + 1e-12
     assert set(out["width_fit"]) == {"relative_change", "val_gain"}
     assert "| width |" in (tmp_path / "quintic_ntk.md").read_text()
     assert main([*argv[:-2], "--n-kernel", "100", "--out", str(tmp_path / "x")]) == 2
-    assert "--n-kernel 100 exceeds --n-val 60" in capsys.readouterr().err
+    assert "--n-kernel 100 exceeds --n-val 40" in capsys.readouterr().err
 
 
 def test_the_linearised_network_trains_with_a_kernel_that_does_not_move():
@@ -85,14 +85,14 @@ def test_the_linearised_network_trains_with_a_kernel_that_does_not_move():
     from numerics.cy.metric_ntk import kernel_points, ntk_evolution
     from numerics.cy.metric_training import TrainSettings, training_set
 
-    train_set = training_set(QUINTIC, sample_points(QUINTIC, 400, jax.random.PRNGKey(0)).points)
-    val_set = training_set(QUINTIC, sample_points(QUINTIC, 100, jax.random.PRNGKey(1)).points)
-    base, key = MetricNetwork(5, "phi", width=16, depth=2), jax.random.PRNGKey(3)
-    settings = TrainSettings(epochs=3, init="standard", lr=3e-3)
+    train_set = training_set(QUINTIC, sample_points(QUINTIC, 256, jax.random.PRNGKey(0)).points)
+    val_set = training_set(QUINTIC, sample_points(QUINTIC, 64, jax.random.PRNGKey(1)).points)
+    base, key = MetricNetwork(5, "phi", width=16, depth=1), jax.random.PRNGKey(3)
+    settings = TrainSettings(epochs=2, init="standard", lr=3e-3)
     twin = LinearisedNetwork(base, settings.initial_parameters(base, key))
     points = kernel_points(val_set, 8)
-    linear = ntk_evolution(twin, QUINTIC, train_set, val_set, settings, key, points=points, at_epochs=[3])
-    finite = ntk_evolution(base, QUINTIC, train_set, val_set, settings, key, points=points, at_epochs=[3])
+    linear = ntk_evolution(twin, QUINTIC, train_set, val_set, settings, key, points=points, at_epochs=[2])
+    finite = ntk_evolution(base, QUINTIC, train_set, val_set, settings, key, points=points, at_epochs=[2])
     assert linear["relative_change"][-1] < 1e-12 and finite["relative_change"][-1] > 1e-3
     assert linear["val_sigma"][0] == finite["val_sigma"][0]  # the same network at epoch 0
     assert linear["train_sigma"][-1] < linear["train_sigma"][0]  # and it learns its train points, with its frozen kernel
