@@ -45,3 +45,34 @@ def test_eight_devices_equal_one_to_1e12():
     done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert float(done.stdout.strip().splitlines()[-1]) <= 1e-12
+
+
+TRAINING = textwrap.dedent(
+    """
+    import jax, numpy as np
+    jax.config.update("jax_enable_x64", True)
+    assert len(jax.devices()) == 8, jax.devices()
+    from numerics.cy.hypersurface import fermat_quintic
+    from numerics.cy.sampling import sample_points
+    from numerics.cy.metric_models import MetricNetwork
+    from numerics.cy.metric_training import TrainSettings, train, training_set
+    surface = fermat_quintic()
+    train_set = training_set(surface, sample_points(surface, 256, jax.random.PRNGKey(0)).points)
+    val_set = training_set(surface, sample_points(surface, 64, jax.random.PRNGKey(1)).points)
+    net = MetricNetwork(5, "phi", width=16, depth=2)
+    runs = [train(net, surface, train_set, val_set, TrainSettings(epochs=2, batch=32, init="standard"), jax.random.PRNGKey(2), devices=d)
+            for d in (jax.devices()[:1], jax.devices())]
+    worst = max(abs(a - b) / abs(a) for key in ("train_sigma", "val_sigma") for a, b in zip(getattr(runs[0], key), getattr(runs[1], key)))
+    worst = max(worst, max(abs(a - b) / abs(a) for a, b in zip(runs[0].loss_terms["total"], runs[1].loss_terms["total"])))
+    print(repr(worst))
+    """
+)
+
+
+def test_data_parallel_training_on_eight_devices_follows_the_one_device_trajectory():
+    """Each mini batch split over 8 host devices (gradients summed by XLA): the loss and σ trajectories
+    of the 1-device run to 1e-10."""
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=8", "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, "-c", TRAINING], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert float(done.stdout.strip().splitlines()[-1]) <= 1e-10

@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
 from numerics.cy.kernel_flow import sigma_of
@@ -159,17 +160,18 @@ def _metric_jit(net, params, c):
     return net.metric(params, c)
 
 
-def _epoch_function(net: MetricNetwork, surface, settings: TrainSettings, n_batches: int):
+def _epoch_function(net: MetricNetwork, surface, settings: TrainSettings, n_batches: int, devices: tuple):
     """The optimiser and the jit-compiled epoch (a ``lax.scan`` over mini batches) of one configuration
     (cached on everything but the number of epochs)."""
     from dataclasses import replace
 
-    return _cached_epoch_function(net, surface, replace(settings, epochs=1), n_batches)
+    return _cached_epoch_function(net, surface, replace(settings, epochs=1), n_batches, devices)
 
 
 @lru_cache(maxsize=16)
-def _cached_epoch_function(net: MetricNetwork, surface, settings: TrainSettings, n_batches: int):
+def _cached_epoch_function(net: MetricNetwork, surface, settings: TrainSettings, n_batches: int, devices: tuple):
     optimizer = settings.optimizer()
+    points = NamedSharding(Mesh(np.array(devices), ("points",)), PartitionSpec("points"))
     kahler = net.model != "phi" and settings.kahler_weight > 0
 
     def loss_fn(params, batch: TrainingSet):
@@ -182,7 +184,8 @@ def _cached_epoch_function(net: MetricNetwork, surface, settings: TrainSettings,
     def epoch(params, opt_state, perm, train_set: TrainingSet):
         def step(carry, idx):
             params, opt_state = carry
-            (total, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, _take(train_set, idx))
+            batch = jax.tree_util.tree_map(lambda a: jax.lax.with_sharding_constraint(a, points), _take(train_set, idx))
+            (total, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, batch)
             updates, opt_state = optimizer.update(grads, opt_state, params)
             return (optax.apply_updates(params, updates), opt_state), (total, *terms)
 
@@ -194,7 +197,8 @@ def _cached_epoch_function(net: MetricNetwork, surface, settings: TrainSettings,
 
 
 def train(net: MetricNetwork, surface, train_set: TrainingSet, val_set: TrainingSet, settings: TrainSettings, key: jax.Array, *,
-          resume_from: TrainingResult | None = None, on_epoch: Callable[[TrainingResult], None] | None = None) -> TrainingResult:
+          resume_from: TrainingResult | None = None, on_epoch: Callable[[TrainingResult], None] | None = None,
+          devices=None) -> TrainingResult:
     """Train ``net`` for ``settings.epochs`` epochs in total (module docstring).
 
     Args:
@@ -203,11 +207,15 @@ def train(net: MetricNetwork, surface, train_set: TrainingSet, val_set: Training
         resume_from: the result after ``k`` epochs of the same run (a checkpoint): training continues
             from its parameters, optimiser state and histories.
         on_epoch: called with the result so far after every epoch (checkpoints, progress).
+        devices: the devices each mini batch is split over (data parallel, ``jax.sharding``: the
+            batch is constrained to a one-axis ``"points"`` mesh and XLA sums the gradients);
+            ``None``: all of ``jax.devices()``.  One code path for one device or many.
 
     Raises:
         NonFiniteError: a non-finite loss in an epoch.
         NotPositiveDefiniteError: validation metrics that are not positive definite after an epoch.
-        InvalidParameterError: a batch larger than the train set; a direct model on points of several charts.
+        InvalidParameterError: a batch larger than the train set or not a multiple of the device
+            count; a direct model on points of several charts.
     """
     if settings.batch > train_set.size:
         raise InvalidParameterError(f"batch {settings.batch} exceeds the {train_set.size} train points")
@@ -216,7 +224,10 @@ def train(net: MetricNetwork, surface, train_set: TrainingSet, val_set: Training
             pairs = np.unique(np.stack([np.asarray(data.chart.patch), np.asarray(data.chart.eliminated)], axis=1), axis=0)
             if len(pairs) != 1:
                 raise InvalidParameterError(f"the {net.model} model's components live in one chart; the {name} points lie in {len(pairs)} (sample_in_chart)")
-    optimizer, epoch = _epoch_function(net, surface, settings, train_set.size // settings.batch)
+    devices = tuple(jax.devices()) if devices is None else tuple(devices)
+    if not devices or settings.batch % len(devices):
+        raise InvalidParameterError(f"batch {settings.batch} must be a multiple of the {len(devices)} devices it is split over")
+    optimizer, epoch = _epoch_function(net, surface, settings, train_set.size // settings.batch, devices)
     if resume_from is None:
         params = settings.initial_parameters(net, key)
         opt_state = optimizer.init(params)
