@@ -247,3 +247,19 @@ def require_same_parameters(path: Path, saved: dict, parameters: dict, *, free: 
     mismatch = sorted(k for k in set(saved) | set(parameters) if k not in free and saved.get(k) != parameters.get(k))
     if mismatch:
         raise CliError(f"--resume: {path}: parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
+
+
+def number_list(kind, low: float, high: float, name: str):
+    """argparse type: comma-separated numbers of type ``kind``, each in ``[low, high]``; sorted, without repeats."""
+    import argparse
+
+    def parse(text: str):
+        try:
+            values = [kind(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+        if not values or not all(math.isfinite(v) and low <= v <= high for v in values):
+            raise argparse.ArgumentTypeError(f"each {name} must lie in [{low:g}, {high:g}], got {text!r}")
+        return sorted(set(values))
+
+    return parse

@@ -25,26 +25,13 @@ import argparse
 import math
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, prepare_output_folder, require_same_parameters, say, seed
+from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, number_list, prepare_output_folder, require_same_parameters, say, seed
 from flowtheory.cli.quintic_flow import DEFAULTS, KERNELS, N_MAX, add_flow_options
 
 NOISE_FORMAT = "flowtheory.quintic.noise/1"
 FILES = ("quintic_noise.json", "quintic_noise.png", "quintic_noise.md")
 DEFAULT_NOISE = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)
 DEFAULT_SIZES = (1000, 3000, 10000, 30000)
-
-
-def _number_list(kind, low: float, high: float, name: str):
-    def parse(text: str):
-        try:
-            values = [kind(x) for x in text.split(",") if x.strip()]
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-        if not values or not all(math.isfinite(v) and low <= v <= high for v in values):
-            raise argparse.ArgumentTypeError(f"each {name} must lie in [{low:g}, {high:g}], got {text!r}")
-        return sorted(set(values))
-
-    return parse
 
 
 def _kernel_list(text: str):
@@ -60,10 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kernels", type=_kernel_list, default=list(KERNELS), help=f"comma-separated kernels (default {','.join(KERNELS)})")
     p.add_argument("--n-train", type=bounded_int(2, N_MAX), default=None, help="train points (default per kernel, as `quintic flow`)")
     p.add_argument("--n-noised", type=bounded_int(2, N_MAX), default=500, help="train points noised at each level (default 500)")
-    p.add_argument("--noise", type=_number_list(float, 0.0, 10.0, "noise level"), default=list(DEFAULT_NOISE),
+    p.add_argument("--noise", type=number_list(float, 0.0, 10.0, "noise level"), default=list(DEFAULT_NOISE),
                    help="comma-separated noise levels ε (0 to 10; default " + ",".join(f"{x:g}" for x in DEFAULT_NOISE) + ")")
     p.add_argument("--steps", type=bounded_int(1, 10_000), default=50, help="flow steps (default 50)")
-    p.add_argument("--sizes", type=_number_list(int, 2, N_MAX, "size"), default=list(DEFAULT_SIZES),
+    p.add_argument("--sizes", type=number_list(int, 2, N_MAX, "size"), default=list(DEFAULT_SIZES),
                    help="comma-separated sample sizes of μ(N) on chart (0, 1) (default " + ",".join(map(str, DEFAULT_SIZES)) + ")")
     p.add_argument("--repeats", type=bounded_int(1, 50), default=2, help="independent samples per size (default 2)")
     p.add_argument("--target-gain", type=bounded_float(1, 1e12, low_open=True), default=100.0, help="test gain to extrapolate to (default 100, the finite networks')")

@@ -21,8 +21,7 @@ import argparse
 import math
 from pathlib import Path
 
-from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, prepare_output_folder, seed
-from flowtheory.cli.quintic_noise import _number_list
+from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, number_list, prepare_output_folder, seed
 from flowtheory.cli.quintic_train import MANIFOLDS
 
 NTK_FORMAT = "flowtheory.quintic.ntk/1"
@@ -32,8 +31,8 @@ FILES = ("quintic_ntk.json", "quintic_ntk.png", "quintic_ntk.md")
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ntk-evolution", help="the metric-NTK of a training network: spectra, Wasserstein distance, change against width (figure 4)")
     p.add_argument("--epochs", type=bounded_int(1, 10_000), default=10, help="epochs of training (default 10)")
-    p.add_argument("--at", type=_number_list(int, 0, 10_000, "epoch"), default=[0, 1, 2, 5, 10, 25, 50], help="epochs the kernel is measured at (default 0,1,2,5,10,25,50; those beyond --epochs are skipped)")
-    p.add_argument("--widths", type=_number_list(int, 1, 4096, "width"), default=[32, 64, 128, 256], help="hidden widths (default 32,64,128,256)")
+    p.add_argument("--at", type=number_list(int, 0, 10_000, "epoch"), default=[0, 1, 2, 5, 10, 25, 50], help="epochs the kernel is measured at (default 0,1,2,5,10,25,50; those beyond --epochs are skipped)")
+    p.add_argument("--widths", type=number_list(int, 1, 4096, "width"), default=[32, 64, 128, 256], help="hidden widths (default 32,64,128,256)")
     p.add_argument("--n-kernel", type=bounded_int(1, 2000), default=100, help="validation points the kernel is followed on (default 100: a 900 x 900 kernel)")
     p.add_argument("--n-train", type=bounded_int(2, 2_000_000), default=10_000, help="train points (default 10^4)")
     p.add_argument("--n-val", type=bounded_int(2, 2_000_000), default=2_000, help="validation points (default 2000)")

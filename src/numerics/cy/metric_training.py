@@ -21,7 +21,7 @@ epoch and the number of points.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any, Callable
 
@@ -98,11 +98,6 @@ def _take(data: TrainingSet, idx) -> TrainingSet:
     return jax.tree_util.tree_map(lambda a: a[idx], data)
 
 
-def sigma_loss(g, weights, omega2):
-    """σ (B.11) of metric values ``g`` on a batch, κ from the batch."""
-    return sigma_of(g, weights, omega2)
-
-
 @partial(jax.jit, static_argnames=("net", "surface"))
 def kahler_loss(net: MetricNetwork, params: Params, surface, c: Chart) -> jax.Array:
     r"""Mean of :math:`|\partial_c g_{a\bar b} - \partial_a g_{c\bar b}|^2` over the points of ``c``
@@ -133,7 +128,6 @@ class TrainingResult:
     seconds_per_epoch: list[float]
     params: Params
     opt_state: Any = None
-    parameters: dict[str, Any] = field(default_factory=dict)
 
     @property
     def val_gain(self) -> float:
@@ -176,7 +170,7 @@ def _cached_epoch_function(net: MetricNetwork, surface, settings: TrainSettings,
 
     def loss_fn(params, batch: TrainingSet):
         g = net.metric(params, batch.chart)
-        sigma = sigma_loss(g, batch.weights, batch.omega2)
+        sigma = sigma_of(g, batch.weights, batch.omega2)  # σ (B.11) of the batch, κ from the batch
         k = kahler_loss(net, params, surface, batch.chart) if kahler else jnp.zeros(())
         return sigma + settings.kahler_weight * k, (sigma, k)
 
