@@ -138,13 +138,14 @@ class TrainingResult:
         return self.train_sigma[0] / self.train_sigma[-1]
 
 
+def metric_on(net: MetricNetwork, params: Params, data: TrainingSet, chunk: int = 8192) -> jax.Array:
+    """The model's metric ``(N, n, n)`` at the points of ``data``, computed in chunks of ``chunk`` points."""
+    return jnp.concatenate([_metric_jit(net, params, _take(data, slice(start, start + chunk)).chart) for start in range(0, data.size, chunk)])
+
+
 def evaluate_sigma(net: MetricNetwork, params: Params, data: TrainingSet, chunk: int = 8192) -> tuple[float, int]:
     """σ of the model's metric on ``data`` (in chunks) and the number of points where it is not positive definite."""
-    gs = []
-    for start in range(0, data.size, chunk):
-        part = _take(data, slice(start, start + chunk))
-        gs.append(_metric_jit(net, params, part.chart))
-    g = jnp.concatenate(gs)
+    g = metric_on(net, params, data, chunk)
     bad = int(jnp.sum(~(jnp.linalg.eigvalsh(g)[:, 0] > 0)))
     return float(sigma_of(g, data.weights, data.omega2)), bad
 
