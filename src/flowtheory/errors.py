@@ -21,6 +21,10 @@ class NotPositiveDefiniteError(FlowtheoryError):
     """A metric that should be positive definite is not (at some sample point)."""
 
 
+class SignatureError(FlowtheoryError):
+    """An indefinite metric whose eigenvalue signs (p positive, q negative) are not the signature asked for."""
+
+
 class NonFiniteError(FlowtheoryError):
     """NaN or infinity in input or in a result that must be finite."""
 

@@ -35,6 +35,15 @@ symmetry of the metric (``NotSymmetricError``) and rejects what no sample point 
 identically zero (``DegenerateInputError``) and a metric of numbers that is not positive definite
 (``NotPositiveDefiniteError``, Sylvester's criterion in exact arithmetic).  Positive definiteness of
 a metric with symbolic entries is checked, at sample points, by :func:`check_metric`.
+
+Indefinite metrics.  The curvature functions (:func:`christoffel`, :func:`riemann_tensor`,
+:func:`ricci_tensor`, :func:`ricci_scalar`, :func:`inverse_metric`) and the checks take
+``signature=(p, q)``: ``p`` positive and ``q`` negative eigenvalues, ``p + q = n`` — ``(n - 1, 1)``
+for a Lorentzian metric in the mostly-plus convention (−+++ of Wald and Carroll, whose curvature
+signs these are: Schwarzschild is Ricci-flat, two-dimensional de Sitter
+−dt² + e^{2t}dx² has R = +2).  Without it a metric must be positive definite.  A metric of numbers
+is checked exactly (Descartes' rule of signs on its characteristic polynomial, whose roots are all
+real), a symbolic one at sample points; a mismatch is a :class:`~flowtheory.errors.SignatureError`.
 """
 
 from __future__ import annotations
@@ -51,6 +60,7 @@ from flowtheory.errors import (
     NonFiniteError,
     NotPositiveDefiniteError,
     NotSymmetricError,
+    SignatureError,
 )
 from flowtheory.exact import evaluate, random_rational_points
 
@@ -64,6 +74,7 @@ __all__ = [
     "default_sample_points",
     "grad_norm_sq",
     "hessian",
+    "inertia",
     "inverse_metric",
     "laplacian",
     "ricci_scalar",
@@ -73,6 +84,8 @@ __all__ = [
 ]
 
 Simplifier = Union[bool, Callable[[sp.Expr], sp.Expr]]
+Signature = tuple[int, int]
+"""``(p, q)``: the numbers of positive and of negative eigenvalues of a metric."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -104,7 +117,52 @@ def _as_metric(g) -> sp.ImmutableMatrix:
     return g
 
 
-def check_nondegenerate(g: sp.MatrixBase, *, hermitian: bool = False) -> None:
+def _signature(signature, n: int) -> Signature | None:
+    """``signature`` checked against the dimension ``n``; ``None`` for positive definite (``(n, 0)`` too)."""
+    if signature is None:
+        return None
+    try:
+        p, q = (int(v) for v in signature)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"signature must be a pair (p, q) of eigenvalue counts, got {signature!r}") from None
+    if p < 0 or q < 0 or p + q != n or (p, q) != tuple(signature):
+        raise InvalidParameterError(f"signature {tuple(signature)} does not fit a {n}x{n} metric: need p, q >= 0 with p + q = {n}")
+    return None if q == 0 else (p, q)
+
+
+def _sign(value: sp.Expr) -> int:
+    """The sign of a real number, exactly where sympy decides it, else from 30 digits."""
+    if value.is_zero:
+        return 0
+    if value.is_positive:
+        return 1
+    if value.is_negative:
+        return -1
+    number = float(sp.re(sp.N(value, 30)))
+    return (number > 0) - (number < 0)
+
+
+def inertia(g: sp.MatrixBase) -> Signature:
+    """``(p, q)`` of a real symmetric non-singular metric of numbers, exactly.
+
+    The characteristic polynomial of a real symmetric matrix has only real roots, so Descartes' rule
+    of signs counts them: ``p`` = sign changes of its coefficients, ``q`` = those of ``P(-λ)``.
+
+    >>> import sympy as sp
+    >>> inertia(sp.diag(-1, 1, 1, 1)), inertia(sp.Matrix([[1, 2], [2, 1]]))
+    ((3, 1), (1, 1))
+    """
+    coeffs = [_sign(c) for c in sp.ImmutableMatrix(g).charpoly().all_coeffs()]
+    degree = len(coeffs) - 1
+
+    def changes(signs):
+        nonzero = [s for s in signs if s]
+        return sum(a != b for a, b in zip(nonzero, nonzero[1:]))
+
+    return changes(coeffs), changes([s * (-1) ** (degree - k) for k, s in enumerate(coeffs)])
+
+
+def check_nondegenerate(g: sp.MatrixBase, *, hermitian: bool = False, signature: Signature | None = None) -> None:
     """Reject a metric that no sample point can save; return ``None`` or raise a named error.
 
     Checks, in order: every entry finite; ``det g`` not identically zero (structurally: a zero
@@ -112,7 +170,8 @@ def check_nondegenerate(g: sp.MatrixBase, *, hermitian: bool = False) -> None:
     metric whose entries are all numbers, positive definiteness by Sylvester's criterion (every
     leading principal minor ``> 0``, decided exactly).  ``hermitian=True`` (Kähler metrics ``g_{a b̄}``)
     allows complex entries and requires ``g = g^†`` for a metric of numbers; otherwise numbers must be
-    real.  Symbolic entries are not sampled here (:func:`check_metric` does that).
+    real.  Symbolic entries are not sampled here (:func:`check_metric` does that).  ``signature=(p, q)``
+    asks for ``p`` positive and ``q`` negative eigenvalues instead (real metrics; :func:`inertia`).
 
     >>> import sympy as sp
     >>> check_nondegenerate(sp.diag(-1, 1))
@@ -126,9 +185,14 @@ def check_nondegenerate(g: sp.MatrixBase, *, hermitian: bool = False) -> None:
         NotSymmetricError: a Hermitian metric of numbers with ``g ≠ g^†``.
         NotPositiveDefiniteError: a metric of numbers with a complex entry (``hermitian=False``) or a
             leading principal minor ``<= 0``.
+        SignatureError: with ``signature``, a metric of numbers with another signature.
+        InvalidParameterError: a ``signature`` that does not fit, or one given with ``hermitian``.
     """
     g = sp.ImmutableMatrix(g)
     n = g.rows
+    signature = _signature(signature, n)
+    if hermitian and signature is not None:
+        raise InvalidParameterError("a Kähler metric is positive definite: signature applies to real metrics only")
     for i in range(n):
         for j in range(n):
             if g[i, j].has(sp.nan, sp.zoo, sp.oo, -sp.oo):
@@ -146,6 +210,11 @@ def check_nondegenerate(g: sp.MatrixBase, *, hermitian: bool = False) -> None:
             raise NotSymmetricError(f"metric {g.tolist()} is not Hermitian")
     elif any(e.is_real is False for e in g):
         raise NotPositiveDefiniteError(f"metric {g.tolist()} has complex entries")
+    if signature is not None:
+        found = inertia(g)
+        if found != signature:
+            raise SignatureError(f"metric {g.tolist()} has signature {found} (positive, negative eigenvalues), not {signature}")
+        return
     for k in range(1, n + 1):
         minor = sp.expand(g[:k, :k].det(method="berkowitz"))
         if hermitian:
@@ -154,7 +223,7 @@ def check_nondegenerate(g: sp.MatrixBase, *, hermitian: bool = False) -> None:
             raise NotPositiveDefiniteError(f"metric {g.tolist()} is not positive definite: its leading {k}x{k} minor is {minor}")
 
 
-def _prepare(g, coords) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
+def _prepare(g, coords, signature: Signature | None = None) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
     """Shape checks; returns the metric as an immutable (hashable) matrix and coords as a tuple."""
     g = _as_metric(g)
     coords = tuple(coords)
@@ -167,7 +236,7 @@ def _prepare(g, coords) -> tuple[sp.ImmutableMatrix, tuple[sp.Symbol, ...]]:
     if g.rows != len(coords):
         raise InvalidParameterError(f"metric is {g.rows}x{g.cols} but there are {len(coords)} coordinates")
     _require_symmetric(g)
-    check_nondegenerate(g)
+    check_nondegenerate(g, signature=signature)
     return g, coords
 
 
@@ -207,8 +276,9 @@ def check_metric(
     sample_points: Sequence[Mapping | Sequence] | None = None,
     *,
     rtol: float = 1e-12,
+    signature: Signature | None = None,
 ) -> None:
-    """Validate a Riemannian metric; return ``None`` or raise a named error.
+    """Validate a Riemannian metric (or, with ``signature``, an indefinite one); return ``None`` or raise a named error.
 
     Args:
         g: the metric, ``n x n``.
@@ -218,6 +288,8 @@ def check_metric(
             order of ``coords``.  Default: :func:`default_sample_points` of *every* free symbol of
             ``g`` (coordinates and constants), five points in [1/10, 9/10].
         rtol: an eigenvalue ``<= rtol * max|g_ij|`` counts as not positive.
+        signature: ``(p, q)``, the eigenvalue signs required instead of positive definiteness
+            (``(n - 1, 1)``: Lorentzian); an eigenvalue within ``rtol * max|g_ij|`` of 0 is refused.
 
     Raises:
         InvalidParameterError: wrong shape, coordinate count mismatch, a sample point that leaves
@@ -225,12 +297,14 @@ def check_metric(
         EmptyInputError: ``sample_points`` is given but empty.
         NotSymmetricError: ``g_ij - g_ji`` does not simplify to zero.
         NotPositiveDefiniteError: ``g`` is not real symmetric positive definite at a sample point.
+        SignatureError: with ``signature``, ``g`` has other eigenvalue signs (or a zero eigenvalue) at a sample point.
         NonFiniteError: ``g`` is singular (infinite / NaN) at a sample point, or has a non-finite entry.
         DegenerateInputError: ``det g`` is identically zero (:func:`check_nondegenerate`).
     """
     import numpy as np
 
-    g, coords = _prepare(g, coords)
+    g, coords = _prepare(g, coords, signature)
+    signature = _signature(signature, g.rows)
     if sample_points is None:
         extra = sorted(g.free_symbols - set(coords), key=str)
         points = default_sample_points(list(coords) + extra)
@@ -250,6 +324,14 @@ def check_metric(
         if np.max(np.abs(array.imag)) > rtol * scale:
             raise NotPositiveDefiniteError(f"metric is not real at {dict(point)}")
         eig = np.linalg.eigvalsh(array.real)
+        if signature is not None:
+            found = (int(np.sum(eig > rtol * scale)), int(np.sum(eig < -rtol * scale)))
+            if found != signature:
+                raise SignatureError(
+                    f"metric has signature {found} (positive, negative eigenvalues) at {dict(point)}, not {signature}"
+                    + (" (a zero eigenvalue)" if sum(found) < g.rows else "")
+                )
+            continue
         if eig[0] <= rtol * scale:
             raise NotPositiveDefiniteError(
                 f"metric is not positive definite at {dict(point)}: smallest eigenvalue {eig[0]:.3g}"
@@ -369,7 +451,7 @@ def _scalar(g: sp.ImmutableMatrix, coords: tuple, simp) -> sp.Expr:
 # ----------------------------------------------------------------------------------------------
 
 
-def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matrix:
+def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False, signature: Signature | None = None) -> sp.Matrix:
     """The inverse metric g^{ij} as an ``n x n`` Matrix.
 
     Diagonal metrics are inverted entrywise; otherwise ``adj(g) / det(g)`` (Berkowitz determinant),
@@ -377,8 +459,8 @@ def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matr
 
     Raises:
         InvalidParameterError: not a square, non-empty matrix.
-        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: as :func:`check_nondegenerate`
-            (a singular metric has no inverse).
+        NonFiniteError, DegenerateInputError, NotPositiveDefiniteError, SignatureError: as
+            :func:`check_nondegenerate` (a singular metric has no inverse).
 
     >>> import sympy as sp
     >>> th = sp.Symbol("theta")
@@ -388,11 +470,11 @@ def inverse_metric(g: sp.MatrixBase, *, simplify: Simplifier = False) -> sp.Matr
     [0, sin(theta)**(-2)]])
     """
     g = _as_metric(g)
-    check_nondegenerate(g)
+    check_nondegenerate(g, signature=signature)
     return sp.Matrix(_inverse(g, as_simplifier(simplify)))
 
 
-def christoffel(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Array:
+def christoffel(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False, signature: Signature | None = None) -> sp.Array:
     r"""Christoffel symbols of the second kind, an ``(n, n, n)`` Array indexed ``[k, i, j]``.
 
     .. math:: \Gamma^k{}_{ij} = \tfrac12 g^{kl}(\partial_i g_{jl} + \partial_j g_{il} - \partial_l g_{ij})
@@ -407,12 +489,13 @@ def christoffel(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simp
         NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
             determinant that is identically zero, a metric of numbers that is not positive
             definite (:func:`check_nondegenerate`).
+        SignatureError: with ``signature``, a metric of numbers with other eigenvalue signs.
     """
-    g, coords = _prepare(g, coords)
+    g, coords = _prepare(g, coords, signature)
     return sp.Array(_christoffel(g, coords, as_simplifier(simplify)))
 
 
-def riemann_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Array:
+def riemann_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False, signature: Signature | None = None) -> sp.Array:
     r"""The Riemann tensor R^a_{bcd}, an ``(n, n, n, n)`` Array indexed ``[a, b, c, d]``.
 
     .. math:: R^a{}_{bcd} = \partial_c \Gamma^a{}_{db} - \partial_d \Gamma^a{}_{cb}
@@ -428,12 +511,13 @@ def riemann_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: S
         NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
             determinant that is identically zero, a metric of numbers that is not positive
             definite (:func:`check_nondegenerate`).
+        SignatureError: with ``signature``, a metric of numbers with other eigenvalue signs.
     """
-    g, coords = _prepare(g, coords)
+    g, coords = _prepare(g, coords, signature)
     return sp.Array(_riemann(g, coords, as_simplifier(simplify)))
 
 
-def ricci_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Matrix:
+def ricci_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False, signature: Signature | None = None) -> sp.Matrix:
     r"""The Ricci tensor ``R_{bd} = R^a_{bad}``, a symmetric ``n x n`` Matrix.
 
     Computed from Γ by the contracted formula
@@ -448,12 +532,13 @@ def ricci_tensor(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Sim
         NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
             determinant that is identically zero, a metric of numbers that is not positive
             definite (:func:`check_nondegenerate`).
+        SignatureError: with ``signature``, a metric of numbers with other eigenvalue signs.
     """
-    g, coords = _prepare(g, coords)
+    g, coords = _prepare(g, coords, signature)
     return sp.Matrix(_ricci(g, coords, as_simplifier(simplify)))
 
 
-def ricci_scalar(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False) -> sp.Expr:
+def ricci_scalar(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Simplifier = False, signature: Signature | None = None) -> sp.Expr:
     """The scalar curvature ``R = g^{bd} R_{bd}``.
 
     Unit round S² has R = +2; the round S^n of radius r has R = n(n−1)/r²; the Poincaré
@@ -466,13 +551,14 @@ def ricci_scalar(g: sp.MatrixBase, coords: Sequence[sp.Symbol], *, simplify: Sim
         NonFiniteError, DegenerateInputError, NotPositiveDefiniteError: a non-finite entry, a
             determinant that is identically zero, a metric of numbers that is not positive
             definite (:func:`check_nondegenerate`).
+        SignatureError: with ``signature``, a metric of numbers with other eigenvalue signs.
 
     >>> import sympy as sp
     >>> th, ph = sp.symbols("theta phi")
     >>> ricci_scalar(sp.diag(1, sp.sin(th)**2), (th, ph), simplify=True)
     2
     """
-    g, coords = _prepare(g, coords)
+    g, coords = _prepare(g, coords, signature)
     return _scalar(g, coords, as_simplifier(simplify))
 
 

@@ -1,13 +1,16 @@
 """``flowtheory derive curvature``: Christoffel symbols, Ricci tensor and scalar curvature of a metric.
 
-``flowtheory derive curvature --coords "x y" --metric "[[...], [...]]" [--simplify MODE] [--time-limit SECONDS] [--json]``
-``flowtheory derive curvature --kahler --coords "z w" (--metric "[[...]]" | --potential K) [--json]``
+``flowtheory derive curvature --coords "x y" --metric "[[...], [...]]" [--signature SIGNS] [--simplify MODE] [--time-limit SECONDS] [--latex | --json]``
+``flowtheory derive curvature --kahler --coords "z w" (--metric "[[...]]" | --potential K) [--latex | --json]``
 
 Riemannian (default): ``--metric`` is the matrix g_ij in the named coordinates (nested lists, or
 ``diag(...)``); coordinates are real symbols, any other name is a real constant (a radius ``r``).
 Conventions of :mod:`flowtheory.riemann`: Γ^k_ij = ½ g^{kl}(∂_i g_jl + ∂_j g_il − ∂_l g_ij),
 R^a_bcd = ∂_c Γ^a_db − ∂_d Γ^a_cb + Γ^a_ce Γ^e_db − Γ^a_de Γ^e_cb, R_bd = R^a_bad, R = g^{bd} R_bd —
-the unit round S² has R = +2.
+the unit round S² has R = +2.  ``--signature lorentzian`` (or one sign per coordinate, ``"-+++"``)
+accepts an indefinite metric with that many negative eigenvalues (the signs of the mostly-plus
+convention: Schwarzschild is Ricci-flat, −dt² + e^{2t}dx² has R = +2); without it an indefinite
+metric is refused with a one-line error that names the flag.
 
 Kähler (``--kahler``): the names in ``--coords`` are complex coordinates; the conjugate of ``z`` is
 written ``zb`` (``conjugate(z)``, ``Abs(z)``, ``re(z)``, ``im(z)`` are also accepted).  ``--metric``
@@ -34,9 +37,12 @@ seconds, while a dense 4-metric already takes minutes with ``cancel``), ``--metr
 digits, exponents |n| <= 1000), and ``--time-limit SECONDS`` (default 60) on all the work, including
 formatting the output; each breach is a one-line :class:`~flowtheory.errors.SymbolicLimitError`.
 
-``--json`` prints one object: ``coords``, ``kahler``, ``metric`` (nested lists of sympy strings),
-``christoffel`` (the full array, nested lists indexed [k][i][j]), ``ricci`` (nested lists),
-``scalar`` (sympy string), ``conventions`` (text); with ``--kahler`` also ``conjugates`` and
+``--latex`` prints one LaTeX equation a line (:mod:`flowtheory.latex`: ``g_{ij} = \\left[\\begin{matrix}…``,
+``\\Gamma^{\\theta}_{\\phi \\phi} = …`` for each non-zero Γ with i <= j, ``R_{ij} = …``, ``R = …``).
+``--json`` prints one object: ``coords``, ``kahler``, ``signature`` ([positive, negative] eigenvalue
+counts), ``metric`` (nested lists of sympy strings), ``christoffel`` (the full array, nested lists
+indexed [k][i][j]), ``ricci`` (nested lists), ``scalar`` (sympy string), ``latex`` (the equations
+of ``--latex`` by name), ``conventions`` (text); with ``--kahler`` also ``conjugates`` and
 ``riemannian_scalar``.
 """
 
@@ -44,14 +50,22 @@ from __future__ import annotations
 
 import argparse
 
-from flowtheory.cli.expressions import LIMITS_HELP, add_time_limit, emit_within_time_limit
+from flowtheory.cli.expressions import (
+    LIMITS_HELP,
+    SIMPLIFY_MODES,
+    add_time_limit,
+    coordinate_names,
+    emit_within_time_limit,
+    kahler_potential,
+    parse_expression,
+    real_metric,
+    simplifier,
+    square_matrix,
+)
 from flowtheory.cli.output import CliError
-from flowtheory.errors import SymbolicLimitError
 
 #: The most coordinates per kind (``--kahler``: complex ones).
 MAX_COORDS = {"real": 8, "complex": 4}
-
-SIMPLIFY_MODES = ("cancel", "none", "simplify")
 
 RIEMANN_CONVENTIONS = (
     "Gamma^k_ij = 1/2 g^kl (d_i g_jl + d_j g_il - d_l g_ij), christoffel[k][i][j]; "
@@ -74,46 +88,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--metric", metavar="MATRIX", help=f'metric components, e.g. "[[1, 0], [0, sin(x)**2]]" ({LIMITS_HELP})')
     source.add_argument("--potential", metavar="K", help=f"Kähler potential (with --kahler), e.g. \"log(1 + z*zb)\" ({LIMITS_HELP})")
     p.add_argument("--kahler", action="store_true", help="complex coordinates; conjugate of z is zb; metric is g_{a bbar}")
+    p.add_argument("--signature", metavar="SIGNS",
+                   help='accept an indefinite real metric: "lorentzian" (one negative eigenvalue, -+++ convention), '
+                        'or one sign per coordinate such as "-+++" (only the numbers of + and - count); default: positive definite')
     p.add_argument("--simplify", choices=SIMPLIFY_MODES, default="cancel",
                    help="simplification of results: cancel (default; rational normal form, seconds for a dense 3-metric), "
                         "none (raw index formulas, fastest), simplify (sympy.simplify per component, unbounded: minutes for a dense 3-metric, "
                         "past the default --time-limit)")
     add_time_limit(p, 60)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--latex", action="store_true", help="print LaTeX, one equation a line")
+    out.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
 
 
-def _names(text: str, kind: str) -> list[str]:
-    names = text.replace(",", " ").split()
-    if not names:
-        raise CliError("--coords: at least one coordinate name is required")
-    if len(names) > MAX_COORDS[kind]:
-        raise SymbolicLimitError(f"--coords: {len(names)} {kind} coordinates exceed the bound of {MAX_COORDS[kind]} (see --help)")
-    for name in names:
-        if not name.isidentifier() or name.startswith("_"):
-            raise CliError(f"--coords: {name!r} is not a valid name")
-    if len(set(names)) != len(names):
-        raise CliError(f"--coords: repeated name in {names}")
-    return names
+def signature(text: str | None, n: int) -> tuple[int, int] | None:
+    """``(positive, negative)`` eigenvalue counts of ``--signature`` for ``n`` coordinates; ``None``: positive definite.
 
-
-def _matrix(value, text: str):
-    import sympy as sp
-
-    if isinstance(value, sp.MatrixBase):
-        return sp.Matrix(value)
-    if not isinstance(value, list) or not value or not all(isinstance(row, list) for row in value):
-        raise CliError(f"--metric must be a square matrix given as nested lists, e.g. [[1, 0], [0, 1]]; got {text!r}")
-    width = len(value[0])
-    if any(len(row) != width for row in value) or width != len(value):
-        raise CliError(f"--metric must be square; got rows of lengths {[len(row) for row in value]}")
-    return sp.Matrix(value)
-
-
-def _simplifier(mode: str):
-    import sympy as sp
-
-    return {"simplify": sp.simplify, "cancel": sp.cancel, "none": False}[mode]
+    >>> signature("lorentzian", 4), signature("-+++", 4), signature("riemannian", 3)
+    ((3, 1), (3, 1), None)
+    """
+    if text is None or text.strip().lower() in ("riemannian", "+" * n):
+        return None
+    text = text.strip().lower()
+    if text == "lorentzian":
+        if n < 2:
+            raise CliError("--signature lorentzian needs at least 2 coordinates")
+        return n - 1, 1
+    if set(text) <= {"+", "-"} and len(text) == n:
+        return text.count("+"), text.count("-")
+    raise CliError(f'--signature: expected "lorentzian", "riemannian" or {n} signs such as "{"-" + "+" * (n - 1)}", got {text[:40]!r}')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -125,61 +129,101 @@ def _result(args: argparse.Namespace):
     """The result dict and its renderer (run under the time limit)."""
     import sympy as sp
 
-    from flowtheory.cli.expressions import parse_expression
+    from flowtheory.errors import NotPositiveDefiniteError
 
-    names = _names(args.coords, "complex" if args.kahler else "real")
-    simplify = _simplifier(args.simplify)
+    names = coordinate_names(args.coords, MAX_COORDS["complex" if args.kahler else "real"], "complex" if args.kahler else "real")
+    simplify = simplifier(args.simplify)
     if args.kahler:
         from flowtheory import kahler
 
-        z, zbar = kahler.complex_coordinates(names)
-        symbols = {s.name: s for s in (*z, *zbar)}
+        if args.signature is not None:
+            raise CliError("--signature applies to real metrics; a Kähler metric is positive definite")
         if args.potential is not None:
-            potential = parse_expression(args.potential, symbols, "--potential")
-            if not isinstance(potential, sp.Expr):
-                raise CliError(f"--potential must be a scalar expression, got {args.potential!r}")
+            z, zbar, potential = kahler_potential(names, args.potential)
             g = kahler.metric_from_potential(potential, z, zbar)
         else:
-            g = kahler.replace_conjugates(_matrix(parse_expression(args.metric, symbols, "--metric"), args.metric), z, zbar)
+            z, zbar = kahler.complex_coordinates(names)
+            symbols = {s.name: s for s in (*z, *zbar)}
+            g = kahler.replace_conjugates(square_matrix(parse_expression(args.metric, symbols, "--metric"), args.metric), z, zbar)
         kahler.check_kahler_metric(g, z, zbar)
         gamma = kahler.christoffel(g, z, zbar)
         ricci = kahler.ricci_form(g, z, zbar)
         scalar = kahler.scalar_curvature(g, z, zbar)
-        coords = z
-        extra = {"conjugates": [str(b) for b in zbar], "riemannian_scalar": str(kahler.RIEMANNIAN_FACTOR["line-element"] * scalar)}
+        coords, conjugates, sig = z, zbar, None
         conventions = KAHLER_CONVENTIONS
     else:
         if args.potential is not None:
             raise CliError("--potential needs --kahler")
         from flowtheory import riemann
 
-        coords = tuple(sp.Symbol(n, real=True) for n in names)
-        symbols = {s.name: s for s in coords}
-        g = _matrix(parse_expression(args.metric, symbols, "--metric"), args.metric)
-        riemann.check_metric(g, coords)
-        gamma = riemann.christoffel(g, coords)
-        ricci = riemann.ricci_tensor(g, coords)
-        scalar = riemann.ricci_scalar(g, coords)
-        extra = {}
+        coords, g = real_metric(names, args.metric)
+        sig = signature(args.signature, len(names))
+        try:
+            riemann.check_metric(g, coords, signature=sig)
+        except NotPositiveDefiniteError as exc:
+            if "not positive definite" not in str(exc):
+                raise
+            raise NotPositiveDefiniteError(f"{exc}; an indefinite metric needs --signature (e.g. --signature lorentzian)") from None
+        gamma = riemann.christoffel(g, coords, signature=sig)
+        ricci = riemann.ricci_tensor(g, coords, signature=sig)
+        scalar = riemann.ricci_scalar(g, coords, signature=sig)
+        conjugates = ()
         conventions = RIEMANN_CONVENTIONS
     if simplify:
         # Only the printed results are simplified (simplifying intermediate Γ first gives worse forms).
         g, gamma, ricci = (m.applyfunc(simplify) for m in (g, gamma, ricci))
         scalar = simplify(scalar)
-        if args.kahler:
-            extra["riemannian_scalar"] = str(kahler.RIEMANNIAN_FACTOR["line-element"] * scalar)
+    extra = {}
+    if args.kahler:
+        from flowtheory.kahler import RIEMANNIAN_FACTOR
+
+        extra = {"conjugates": [str(b) for b in conjugates], "riemannian_scalar": str(RIEMANNIAN_FACTOR["line-element"] * scalar)}
     n = len(coords)
+    latex = _latex(g, gamma, ricci, scalar, coords, conjugates)
     result = {
         "coords": names,
         "kahler": bool(args.kahler),
+        "signature": list(sig) if sig else [n, 0],
         "metric": [[str(g[i, j]) for j in range(n)] for i in range(n)],
         "christoffel": [[[str(gamma[k, i, j]) for j in range(n)] for i in range(n)] for k in range(n)],
         "ricci": [[str(ricci[i, j]) for j in range(n)] for i in range(n)],
         "scalar": str(scalar),
         **extra,
+        "latex": latex,
         "conventions": conventions,
     }
+    if args.latex:
+        return result, lambda r: print("\n".join(r["latex"].values()))
     return result, lambda _: _render(g, gamma, ricci, scalar, names, args.kahler, extra, conventions)
+
+
+def _latex(g, gamma, ricci, scalar, coords, conjugates) -> dict[str, str]:
+    """The results as LaTeX equations (:func:`flowtheory.latex.latex`): metric, the non-zero Γ (i <= j), Ricci, scalar."""
+    from flowtheory.latex import latex, name_latex
+
+    def tex(expr) -> str:
+        return latex(expr, conjugates=conjugates)
+
+    kahler = bool(conjugates)
+    n = len(coords)
+    index = [name_latex(str(c)) for c in coords]
+    bar = (lambda a: rf"\bar{{{a}}}") if kahler else (lambda a: a)
+    out = {"metric": rf"g_{{a{bar('b')}}} = {tex(g)}" if kahler else rf"g_{{ij}} = {tex(g)}"}
+    for k in range(n):
+        for i in range(n):
+            for j in range(i, n):
+                if gamma[k, i, j] != 0:
+                    out[f"christoffel[{k}][{i}][{j}]"] = rf"\Gamma^{{{index[k]}}}_{{{index[i]} {index[j]}}} = {tex(gamma[k, i, j])}"
+    if kahler:
+        from flowtheory.kahler import RIEMANNIAN_FACTOR
+
+        out["ricci"] = rf"R_{{a\bar{{b}}}} = -\partial_a\bar\partial_b \ln\det g = {tex(ricci)}"
+        out["scalar"] = rf"g^{{a\bar{{b}}}}R_{{a\bar{{b}}}} = {tex(scalar)}"
+        out["riemannian_scalar"] = rf"R_{{\mathrm{{Riem}}}} = {tex(RIEMANNIAN_FACTOR['line-element'] * scalar)}"
+    else:
+        out["ricci"] = rf"R_{{ij}} = {tex(ricci)}"
+        out["scalar"] = rf"R = {tex(scalar)}"
+    return out
 
 
 def _render(g, gamma, ricci, scalar, names: list[str], kahler: bool, extra: dict, conventions: str) -> None:

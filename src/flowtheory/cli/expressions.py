@@ -333,3 +333,62 @@ def emit_within_time_limit(seconds: float, command: str, as_json: bool, work: Ca
         with contextlib.redirect_stdout(out):
             emit(as_json, result, render)
     sys.stdout.write(out.getvalue())
+
+
+# --- coordinates, metrics and potentials typed on the command line ---------------------------
+
+#: How ``--simplify`` treats printed results (see ``derive curvature --help`` for what each costs).
+SIMPLIFY_MODES = ("cancel", "none", "simplify")
+
+
+def simplifier(mode: str):
+    """The simplifier of a ``--simplify`` mode: :func:`sympy.cancel`, ``False`` (none) or :func:`sympy.simplify`."""
+    return {"simplify": sp.simplify, "cancel": sp.cancel, "none": False}[mode]
+
+
+def coordinate_names(text: str, limit: int, kind: str, option: str = "--coords") -> list[str]:
+    """The names of ``--coords "x y ..."``: 1 to ``limit`` distinct identifiers (``kind``: "real" or "complex").
+
+    >>> coordinate_names("theta, phi", 8, "real")
+    ['theta', 'phi']
+    """
+    names = text.replace(",", " ").split()
+    if not names:
+        raise CliError(f"{option}: at least one coordinate name is required")
+    if len(names) > limit:
+        raise SymbolicLimitError(f"{option}: {len(names)} {kind} coordinates exceed the bound of {limit} (see --help)")
+    for name in names:
+        if not name.isidentifier() or name.startswith("_"):
+            raise CliError(f"{option}: {name!r} is not a valid name")
+    if len(set(names)) != len(names):
+        raise CliError(f"{option}: repeated name in {names}")
+    return names
+
+
+def square_matrix(value, text: str, option: str = "--metric") -> sp.Matrix:
+    """A parsed ``--metric`` (nested lists or ``diag(...)``) as a square Matrix, or a :class:`CliError`."""
+    if isinstance(value, sp.MatrixBase):
+        return sp.Matrix(value)
+    if not isinstance(value, list) or not value or not all(isinstance(row, list) for row in value):
+        raise CliError(f"{option} must be a square matrix given as nested lists, e.g. [[1, 0], [0, 1]]; got {text!r}")
+    width = len(value[0])
+    if any(len(row) != width for row in value) or width != len(value):
+        raise CliError(f"{option} must be square; got rows of lengths {[len(row) for row in value]}")
+    return sp.Matrix(value)
+
+
+def real_metric(names: list[str], text: str, option: str = "--metric") -> tuple[tuple[sp.Symbol, ...], sp.Matrix]:
+    """Real coordinate symbols of ``names`` and the metric ``text`` in them (not yet validated)."""
+    coords = tuple(sp.Symbol(n, real=True) for n in names)
+    return coords, square_matrix(parse_expression(text, {s.name: s for s in coords}, option), text, option)
+
+
+def kahler_potential(names: list[str], text: str, option: str = "--potential"):
+    """``(z, zbar, K)``: the complex coordinates of ``names`` (conjugates ``zb``) and the scalar ``K`` of ``text``."""
+    from flowtheory import kahler
+
+    z, zbar = kahler.complex_coordinates(names)
+    potential = parse_expression(text, {s.name: s for s in (*z, *zbar)}, option)
+    if not isinstance(potential, sp.Expr):
+        raise CliError(f"{option} must be a scalar expression, got {text!r}")
+    return z, zbar, kahler.replace_conjugates(potential, z, zbar)
