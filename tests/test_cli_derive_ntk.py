@@ -9,6 +9,7 @@ import pytest
 import sympy as sp
 
 from flowtheory.cli import main
+from flowtheory.latex import latex
 
 
 def _json(capsys, *argv: str) -> dict:
@@ -28,7 +29,8 @@ def test_cosine_json_gives_normalised_gaussian(capsys, dim):
     assert len(x) == 2 * dim
     at_diagonal = float(kernel.subs({s: 0 for s in x}))
     assert math.isclose(at_diagonal, (2 * math.pi * out["width_sigma"] ** 2) ** (-dim / 2), rel_tol=1e-14)
-    assert out["latex"] == sp.latex(kernel)
+    assert out["latex"] == latex(kernel)  # the project's symbol names: x'_{1}, not x'1
+    assert "x'_{1}" in out["latex"] and "x'1" not in out["latex"]
 
 
 def test_symbolic_json_gives_sympy_strings(capsys):

@@ -9,13 +9,14 @@ decides how a name looks:
   derivatives: ``g_00`` → ``g_{00}``, ``g_01_xy`` → ``g_{01,xy}``, ``phi_z_zb`` → ``\varphi_{,z\bar{z}}``
   (with ``names={"phi": r"\varphi"}``, the Kähler potential), ``phi_x`` → ``\phi_{,x}`` (Perelman's dilaton);
 * conjugate coordinates named in ``conjugates``: ``zb`` → ``\bar{z}``, ``z1b`` → ``\bar{z}_{1}``;
-* primed points: ``x'1`` → ``x'_{1}``, ``x_0'`` → ``x'_{0}``;
+* primed points: ``x'1`` → ``{x'_{1}}``, ``x_0'`` → ``{x'_{0}}``, ``h'`` → ``{h'}`` (braced: the prime is a superscript,
+  so a power ``{x'_{1}}^{2}`` is not a double superscript);
 * every other name as sympy prints it (``sigma_w`` → ``\sigma_{w}``, ``x1`` → ``x_{1}``,
   ``Rbar`` → ``\bar{R}``, ``theta`` → ``\theta``), unless ``names`` gives it.
 
 >>> import sympy as sp
 >>> latex(sp.Symbol("x'1") * sp.Symbol("sigma_w"))
-"\\sigma_{w} x'_{1}"
+"\\sigma_{w} {x'_{1}}"
 >>> from flowtheory.variation import JetSpace
 >>> z, zb = sp.symbols("z zb")
 >>> jet = JetSpace((z, zb), ("phi",))
@@ -40,7 +41,7 @@ def name_latex(name: str, *, names: Mapping[str, str] | None = None, conjugates:
     r"""The LaTeX of one symbol name (module docstring); ``conjugates`` are names such as ``"zb"``.
 
     >>> name_latex("zb", conjugates=["zb"]), name_latex("z1b", conjugates=["z1b"]), name_latex("x_0'")
-    ('\\bar{z}', '\\bar{z}_{1}', "x'_{0}")
+    ('\\bar{z}', '\\bar{z}_{1}', "{x'_{0}}")
     """
     names = names or {}
     if name in names:
@@ -54,7 +55,9 @@ def name_latex(name: str, *, names: Mapping[str, str] | None = None, conjugates:
     for pattern in _PRIMED:
         match = pattern.fullmatch(name)
         if match:
-            return f"{name_latex(match.group(1), names=names)}'_{{{match.group(2)}}}"
+            return f"{{{name_latex(match.group(1), names=names)}'_{{{match.group(2)}}}}}"
+    if name.endswith("'") and len(name) > 1:
+        return f"{{{name_latex(name[:-1], names=names)}'}}"
     return sp.latex(sp.Symbol(name))
 
 

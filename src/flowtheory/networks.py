@@ -62,6 +62,7 @@ import sympy as sp
 
 from flowtheory.caching import cached_by_value
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
+from flowtheory.latex import latex
 from flowtheory.ntk import check_positive, gaussian
 
 NetworkName = Literal["cosine", "cosine-literal", "gauss-net", "relu"]
@@ -320,11 +321,11 @@ class NetworkSpec:
         return _compile(self.kernel, self.x + self.xp)
 
     def _repr_latex_(self) -> str:
-        lines = [self.description, f"$$\\bar\\Theta(x,x') = {sp.latex(self.kernel)}$$"]
+        lines = [self.description, f"$$\\bar\\Theta(x,x') = {latex(self.kernel)}$$"]
         if self.normalization_A is not None:
-            lines.append(f"$$A = {sp.latex(self.normalization_A)}$$")
+            lines.append(f"$$A = {latex(self.normalization_A)}$$")
         if self.width_sigma is not None:
-            lines.append(f"$$\\sigma = {sp.latex(self.width_sigma)}$$")
+            lines.append(f"$$\\sigma = {latex(self.width_sigma)}$$")
         return "\n".join(lines)
 
 

@@ -38,6 +38,7 @@ import sympy as sp
 
 from flowtheory.caching import cached_by_value
 from flowtheory.errors import DegenerateInputError, EmptyInputError, InvalidParameterError, NonFiniteError, NotSymmetricError
+from flowtheory.latex import latex
 
 Point = tuple[sp.Symbol, ...]
 Kernel = Callable[[Point, Point], sp.NDimArray]
@@ -74,7 +75,7 @@ __all__ = [
 
 
 def _latex_eq(lhs: str, rhs: object) -> str:
-    return f"$\\displaystyle {lhs} = {sp.latex(rhs)}$"
+    return f"$\\displaystyle {lhs} = {latex(rhs)}$"
 
 
 def primed(x: Sequence[sp.Symbol]) -> Point:
@@ -190,7 +191,7 @@ class MetricNetwork:
         return tuple(g.diff(t) for t in self.params)
 
     def _repr_latex_(self) -> str:
-        return _latex_eq("g_{\\theta}(" + ",".join(map(sp.latex, self.coords)) + ")", self.metric)
+        return _latex_eq("g_{\\theta}(" + ",".join(map(latex, self.coords)) + ")", self.metric)
 
 
 @dataclass(frozen=True)
@@ -685,7 +686,7 @@ class SmearingExpansion:
     sigma2: sp.Expr
 
     def _repr_latex_(self) -> str:
-        return f"$\\displaystyle {sp.latex(self.leading)} + \\sigma^2 \\left({sp.latex(self.sigma2)}\\right) + O(\\sigma^4)$"
+        return f"$\\displaystyle {latex(self.leading)} + \\sigma^2 \\left({latex(self.sigma2)}\\right) + O(\\sigma^4)$"
 
 
 def smearing_expansion(F: sp.Expr, x: Point, xp: Point) -> SmearingExpansion:

@@ -1,6 +1,6 @@
 """``flowtheory derive ntk``: the frozen NTK of a network of section 2.3.2, derived symbolically.
 
-``flowtheory derive ntk --network {cosine,cosine-literal,gauss-net,relu} --dim D [--sigma-w S] [--sigma-b B] [--time-limit SECONDS] [--json]``
+``flowtheory derive ntk --network {cosine,cosine-literal,gauss-net,relu} --dim D [--sigma-w S] [--sigma-b B] [--time-limit SECONDS] [--latex | --json]``
 
 Prints the architecture, the frozen NTK :math:`\\bar\\Theta(x, x')` (pretty and LaTeX) and, for the
 Gaussian kernels, the normalisation :math:`A` and the width :math:`\\sigma` (see
@@ -8,9 +8,11 @@ Gaussian kernels, the normalisation :math:`A` and the width :math:`\\sigma` (see
 without them the result is symbolic in ``sigma_w`` / ``sigma_b``.  With ``--json``: one object with
 keys ``network``, ``dim``, ``sigma_w``, ``sigma_b``, ``description``, ``trainable``, ``kernel``
 (sympy string), ``kernel_srepr`` (``sympy.srepr``: ``sympy.sympify`` of it restores the expression,
-symbols ``x1..xd``, ``x'1..x'd`` with their assumptions included), ``latex``, ``normalization_A``, ``width_sigma`` (numbers when ``--sigma-w`` is
+symbols ``x1..xd``, ``x'1..x'd`` with their assumptions included), ``latex`` (the kernel, symbols named by
+:mod:`flowtheory.latex`: ``x'_{1}``, ``\\sigma_{w}``), ``normalization_A``, ``width_sigma`` (numbers when ``--sigma-w`` is
 given, else sympy strings; ``null`` for ``relu``), their exact forms ``normalization_A_exact`` and
-``width_sigma_exact``, and ``nngp`` (``relu`` only).
+``width_sigma_exact``, and ``nngp`` (``relu`` only).  ``--latex`` prints the LaTeX lines only:
+``\\bar\\Theta(x, x') = …``, then ``A = …`` and ``\\sigma = …`` where the kernel has them.
 
 Bounds (bad values are one-line errors, exit status 2): ``--dim`` at most :data:`DIM_LIMITS` — 64 for
 ``cosine`` and ``gauss-net``, 16 for ``cosine-literal`` and ``relu``, whose derivations grow about
@@ -85,7 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sigma-w", type=sigma, metavar="S", help=f"weight scale sigma_w, exact ({bounds}; default: symbolic)")
     p.add_argument("--sigma-b", type=sigma, metavar="B", help=f"bias scale sigma_b, exact, gauss-net and relu ({bounds}; default: symbolic)")
     add_time_limit(p, 60)
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--latex", action="store_true", help="print LaTeX only")
+    out.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
 
 
@@ -119,6 +123,7 @@ def _derive(args: argparse.Namespace):
     """The result dict and its renderer (run under the time limit)."""
     import sympy as sp
 
+    from flowtheory.latex import latex
     from flowtheory.networks import get_network
 
     spec = get_network(args.network, args.dim, args.sigma_w, args.sigma_b)
@@ -131,28 +136,43 @@ def _derive(args: argparse.Namespace):
         "trainable": list(spec.trainable),
         "kernel": str(spec.kernel),
         "kernel_srepr": sp.srepr(spec.kernel),
-        "latex": sp.latex(spec.kernel),
+        "latex": latex(spec.kernel),
         "normalization_A": numeric_value(spec.normalization_A, "normalization_A"),
         "width_sigma": numeric_value(spec.width_sigma, "width_sigma"),
         "normalization_A_exact": None if spec.normalization_A is None else str(spec.normalization_A),
         "width_sigma_exact": None if spec.width_sigma is None else str(spec.width_sigma),
         "nngp": None if spec.nngp is None else str(spec.nngp),
     }
+    if args.latex:
+        return result, lambda _: print("\n".join(latex_lines(spec)))
     return result, lambda _: _render(spec)
+
+
+def latex_lines(spec) -> list[str]:
+    """The kernel, and A and σ where the kernel has them, as LaTeX equations (:mod:`flowtheory.latex`)."""
+    from flowtheory.latex import latex
+
+    lines = [f"\\bar\\Theta(x, x') = {latex(spec.kernel)}"]
+    for label, expr in (("A", spec.normalization_A), ("\\sigma", spec.width_sigma)):
+        if expr is not None:
+            lines.append(f"{label} = {latex(expr)}")
+    return lines
 
 
 def _render(spec) -> None:
     import sympy as sp
 
+    from flowtheory.latex import latex
+
     print(spec.description)
     print()
     print(sp.pretty(sp.Eq(sp.Symbol("Θ̄(x, x')"), spec.kernel, evaluate=False), use_unicode=True))
-    print(f"LaTeX: \\bar\\Theta(x, x') = {sp.latex(spec.kernel)}")
+    print(f"LaTeX: \\bar\\Theta(x, x') = {latex(spec.kernel)}")
     for label, expr in (("A", spec.normalization_A), ("σ", spec.width_sigma)):
         if expr is not None:
             print()
             print(sp.pretty(sp.Eq(sp.Symbol(label), expr, evaluate=False), use_unicode=True))
             numeric = "" if expr.free_symbols else f"{label} ≈ {float(expr):.12g};  "
-            print(f"{numeric}LaTeX: {sp.latex(expr)}")
+            print(f"{numeric}LaTeX: {latex(expr)}")
     if spec.name == "cosine-literal" and spec.width_sigma is None:
         print("The literal reading is not a Gaussian in x − x' for d > 1: A is that of the cosine network, no width σ.")
