@@ -46,6 +46,8 @@ from flowtheory import errors, riemann
 from flowtheory.caching import cached_by_value
 from flowtheory.errors import DegenerateInputError, EmptyInputError, InvalidParameterError, NonConvexError, NonFiniteError
 from flowtheory.exact import evaluate
+from flowtheory.latex import latex, name_latex
+from flowtheory.reprs import latex_block
 from flowtheory.variation import (
     JetSpace,
     covariant_gradient,
@@ -210,6 +212,36 @@ class Functional:
                 reps[sym] = sp.diff(values[field_name], *pairs) if pairs else sp.sympify(values[field_name])
             out[name] = expr.xreplace(reps)
         return out
+
+    def latex_options(self) -> dict:
+        r"""Keyword arguments of :func:`flowtheory.latex.latex` for expressions in this functional's
+        jets: comma notation for derivatives, and for a Kähler potential the name :math:`\varphi`
+        with the second half of the coordinates conjugate (``zb`` → :math:`\bar z`)."""
+        if self.variable == "metric":
+            return {"jet": self.jet}
+        return {"jet": self.jet, "names": {"phi": r"\varphi"}, "conjugates": self.coords[self.jet.dim // 2:]}
+
+    def _repr_latex_(self) -> str:
+        r"""Notebook display (:mod:`flowtheory.reprs`): title, equations, fields and flow rule on one
+        line, then the functional as a displayed formula (``formula``, else :math:`\int` integrand
+        measure).  Nothing is derived."""
+        options = self.latex_options()
+        conjugates = [str(c) for c in options.get("conjugates", ())]
+        eqs = f" ({', '.join(self.equations)})" if self.equations else ""
+        fields = ", ".join(f"${name_latex(name, names=options.get('names'))}$" for name in self.jet.fields)
+        coords = ", ".join(f"${name_latex(str(c), conjugates=conjugates)}$" for c in self.coords)
+        loss = "E" if self.loss_scale == 1 else f"{sp.latex(self.loss_scale)}\\,E"
+        inner = f"L^2({self.measure_label})" if self.variable == "metric" else r"L^2(\omega_\varphi^n)"
+        rule = {
+            "l2": f"the ${inner}$ gradient",
+            "h1": r"the gradient in the Dirichlet inner product $\int\partial\psi_1\cdot\bar\partial\psi_2\,\omega_\varphi^n$",
+            "lie-ricci": r"Perelman's flow plus $\mathcal{L}_{\nabla\phi}g$ (Ricci flow (2.39), not a gradient flow)",
+        }[self.flow_rule]
+        constants = f"; constants {', '.join(f'${name_latex(p.name)}$' for p in self.parameters)}" if self.parameters else ""
+        text = (f"{self.title}{eqs}: fields {fields} on {coords}; flow: descent of the loss "
+                f"$\\mathcal{{L}} = {loss}$ by {rule}{constants}")
+        formula = self.formula or f"\\int {latex(self.integrand, **options)}\\,{self.measure_label}"
+        return latex_block(text, [formula])
 
 
 # ----------------------------------------------------------------------------------------------

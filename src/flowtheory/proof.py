@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Literal
 import sympy as sp
 
 from flowtheory.errors import ProofGraphError
+from flowtheory.reprs import html_table
 
 if TYPE_CHECKING:
     import networkx
@@ -120,6 +121,27 @@ class ProofResult:
             "depends_on": list(self.depends_on),
             "blocked_by": list(self.blocked_by),
         }
+
+    def _repr_html_(self) -> str:
+        """Notebook display (:mod:`flowtheory.reprs`): the verdict and its numbers, then one row per
+        numeric check and per symbolic identity.  The derived and printed forms are the attributes
+        ``derived`` and ``printed``."""
+        summary = [
+            ("verdict", self.verdict),
+            ("equations", ", ".join(self.equations) or None),
+            ("worst error / tolerance", self.worst_ratio if self.checks else None),
+            ("correction of the print", self.correction),
+            ("depends on", ", ".join(self.depends_on) or None),
+            ("blocked by", ", ".join(self.blocked_by) or None),
+            ("seconds", self.seconds),
+        ]
+        parts = [html_table([(name, value) for name, value in summary if value is not None], caption=f"proof {self.id}: {self.title}")]
+        if self.checks:
+            rows = [(c.name, c.error, c.tolerance, c.passed) for c in self.checks]
+            parts.append(html_table(rows, header=("numeric check", "error", "tolerance", "passed")))
+        if self.symbolic_checks:
+            parts.append(html_table(self.symbolic_checks.items(), header=("symbolic identity", "holds")))
+        return "\n".join(parts)
 
 
 def decide(outcome: Outcome) -> Verdict:

@@ -48,6 +48,8 @@ from flowtheory import functionals, ntk
 from flowtheory.caching import cached_by_value
 from flowtheory.errors import DegenerateInputError, InvalidParameterError, NonFiniteError
 from flowtheory.functionals import Functional
+from flowtheory.latex import latex, name_latex
+from flowtheory.reprs import latex_block
 from flowtheory.variation import JetSpace
 
 __all__ = ["FlowSpec", "GaussianKernel", "PRESET_NAMES"]
@@ -175,6 +177,33 @@ class FlowSpec:
         """The same flow with the functional's constants (``Rbar``, ``c``, ...) replaced by values."""
         subs = {sp.Symbol(str(k)) if isinstance(k, str) else k: sp.sympify(v) for k, v in values.items()}
         return FlowSpec(self.functional, self.kernel, self.omega, tuple({**dict(self.parameter_values), **subs}.items()))
+
+    def _repr_latex_(self) -> str:
+        r"""Notebook display (:mod:`flowtheory.reprs`): the functional, kernel and parameter values on
+        one line, then :math:`\partial_t` of each field in jet variables (:meth:`rhs_jet`, derived
+        once and cached by value; names of :meth:`Functional.latex_options`), one displayed formula
+        per field; for a Gaussian kernel the local force is shown smeared, :math:`N_\sigma \ast (\dots)`."""
+        f = self.functional
+        options = f.latex_options()
+        field_latex = lambda name: name_latex(name, names=options.get("names"))  # noqa: E731
+        eqs = f" ({', '.join(f.equations)})" if f.equations else ""
+        field = self.fields[0]
+        jet_symbol = self.jet.symbol(field, (1,) + (0,) * (len(self.coords) - 1))
+        coord = name_latex(str(self.coords[0]))
+        jet = f"${latex(jet_symbol, **options)} = \\partial_{{{coord}}} {field_latex(field)}$"
+        values = "".join(f", ${name_latex(str(k))} = {sp.latex(v)}$" for k, v in self.parameter_values)
+        if self.kernel == "local":
+            kernel, smear = f"a local NN metric flow (2.14) with $\\bar\\Omega(x) = {latex(self.omega, **options)}$", None
+        else:
+            kernel = f"a non-local flow (2.30), the local force smeared with $N_\\sigma$ (2.27), $\\sigma = {sp.latex(self.kernel.sigma)}$"
+            smear = "N_{\\sigma} \\ast "
+        formulas = []
+        for name, rhs in self.rhs_jet().items():
+            body = latex(rhs, **options)
+            if smear is not None:
+                body = f"{smear}\\left({body}\\right)"
+            formulas.append(f"\\partial_t {field_latex(name)} = {body}")
+        return latex_block(f"{f.title}{eqs} as {kernel}{values}; jet variables such as {jet}", formulas)
 
 
 @cached_by_value()

@@ -43,6 +43,7 @@ import numpy as np
 from jaxtyping import Array, Complex, Float, Int
 
 from flowtheory.errors import EmptyInputError, InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
+from flowtheory.reprs import html_table, plus_minus
 from numerics.checks import require_finite, require_nonempty, require_weights
 from numerics.cy.hypersurface import Hypersurface
 from numerics.cy.patches import Chart, chart, embedding_jacobian
@@ -170,6 +171,17 @@ class SigmaResult:
     volume_omega: float
     volume_omega_stderr: float
     n_points: int
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the estimates with their standard errors (:mod:`flowtheory.reprs`)."""
+        rows = [
+            ("σ (B.11), dimensionless", plus_minus(self.sigma, self.sigma_stderr)),
+            ("κ = vol_g / vol_Ω", plus_minus(self.kappa, self.kappa_stderr)),
+            ("vol_g = ∫ J_g^n", plus_minus(self.volume, self.volume_stderr)),
+            ("vol_Ω = ∫ |Ω|² 2ⁿ d²ⁿx", plus_minus(self.volume_omega, self.volume_omega_stderr)),
+            ("points", self.n_points),
+        ]
+        return html_table(rows, caption=f"σ-measure on {self.n_points} points")
 
 
 def clustered_stderr(influence: Float[Array, " N"], clusters: Int[Array, " N"] | None) -> float:

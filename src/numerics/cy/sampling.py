@@ -35,8 +35,10 @@ import numpy as np
 from jaxtyping import Array, Complex, Int
 
 from flowtheory.errors import DegenerateInputError, InvalidParameterError, NonFiniteError
+from flowtheory.reprs import html_table
 from numerics.checks import is_concrete, require_nonempty
 from numerics.cy.hypersurface import Hypersurface
+from numerics.cy.patches import chart, pair_index
 
 #: Aberth–Ehrlich iterations on every line (cubic convergence once close; from the circle start
 #: about 0.3% of the roots of random quintic lines need more than 10) ...
@@ -85,6 +87,37 @@ class PointSample:
 
     def __len__(self) -> int:
         return self.points.shape[0]
+
+    def _repr_html_(self) -> str:
+        """Notebook display (:mod:`flowtheory.reprs`): the surface, the size, the lines drawn and
+        rejected, and the charts of the points — the selected chart, or for a sample of all of X how
+        many of the ``m(m-1)`` (patch, eliminated) pairs its points use and how many points lie in
+        each patch.  Never the points themselves."""
+        s, n = self.surface, len(self)
+        m = s.n_ambient
+        rows = [
+            ("hypersurface", f"{s.name}: degree {s.degree} in P^{m - 1}"),
+            ("ψ", s.psi),
+            ("points", n),
+            ("lines the points come from", np.unique(self.line_ids).size),
+            ("lines drawn", self.n_lines),
+            ("lines rejected (roots not converged or not distinct)", self.n_rejected_lines),
+        ]
+        if self.chart is not None:
+            rows += [
+                ("chart (patch, eliminated)", f"{self.chart}, selected"),
+                ("candidates examined", self.n_candidates),
+                ("acceptance rate", self.acceptance_rate),
+            ]
+        else:
+            c = chart(s, self.points)
+            pairs = np.unique(np.asarray(pair_index(c.patch, c.eliminated, m)))
+            per_patch = np.bincount(np.asarray(c.patch), minlength=m)
+            rows += [
+                ("charts used (patch, eliminated)", f"{pairs.size} of {m * (m - 1)}"),
+                (f"points per patch 0…{m - 1}", ", ".join(map(str, per_patch))),
+            ]
+        return html_table(rows, caption=f"{n} points on {s.name}")
 
 
 def sample_points(surface: Hypersurface, n: int, key: Array, *, progress: bool = False) -> PointSample:
