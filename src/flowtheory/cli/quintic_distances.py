@@ -17,9 +17,11 @@ run is refused unless ``--resume`` (same seed and parameters) or ``--overwrite``
 ``cluster --n N --batches B --clusters C [--seed S] [--out DIR] [--json]``
     Draw ``N`` points, cluster them by batched average-linkage agglomerative clustering on FS
     distances (3.3, one-to-one merge; see :mod:`numerics.cy.cluster`), by full (unbatched)
-    clustering, and by a Euclidean Birch baseline, and report silhouette scores on FS distances
-    (figure 2).  Writes ``DIR/quintic_cluster.json`` and the heat maps of the ordered distance
-    matrices ``DIR/quintic_cluster.png`` (no clustering / batched / full).
+    clustering, and by a Euclidean Birch baseline (``sklearn.cluster.Birch`` on ``[Re z, Im z]``), and
+    report silhouette scores on FS distances (figure 2; ``silhouette``) and on the Euclidean
+    distances of Birch's features (``silhouette_euclidean``).  Writes ``DIR/quintic_cluster.json``
+    and the heat maps of the ordered distance matrices ``DIR/quintic_cluster.png`` (no clustering /
+    batched / full / Birch, lines between the clusters' blocks, both silhouettes in each title).
 """
 
 from __future__ import annotations
@@ -209,18 +211,26 @@ def _plot_distances(result: dict, path: Path) -> None:
 
     rows = result["samples"]
     n = np.array([r["n"] for r in rows], dtype=float)
-    fig, ax = plt.subplots(figsize=(8.0, 4.0))
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
     for name, marker in (("max", "^"), ("mean", "o"), ("min", "v")):
         ax.loglog(n, [r[name] for r in rows], marker, label=f"{name} NN distance")
     grid = np.geomspace(n.min(), n.max(), 50)
     if result["fit"]:
         f = result["fit"]
-        ax.loglog(grid, f["a"] * grid ** f["b"], "-", label=f"fit {f['a']:.3f} N^({f['b']:.3f} ± {f['se_b']:.3f})")
-    ax.loglog(grid, result["poisson_prefactor"] * grid ** result["dimension_slope"], ":", label=f"Poisson {result['poisson_prefactor']:.3f} N^(-1/6)")
-    ax.loglog(grid, PAPER_FIT["a"] * grid ** PAPER_FIT["b"], "--", label="paper (3.7) .968 N^-.184")
+        ax.loglog(grid, f["a"] * grid ** f["b"], "-", label=rf"fit ${f['a']:.3f}\,N^{{{f['b']:.3f} \pm {f['se_b']:.3f}}}$")
+    ax.loglog(grid, result["poisson_prefactor"] * grid ** result["dimension_slope"], ":",
+              label=rf"Poisson law ${result['poisson_prefactor']:.3f}\,N^{{-1/6}}$")
+    ax.loglog(grid, PAPER_FIT["a"] * grid ** PAPER_FIT["b"], "--", label=r"paper (3.7) $.968\,N^{-.184}$")
+    sizes = np.unique(n)
+    if sizes.size <= 8:  # the sample sizes themselves as ticks
+        ax.set_xticks(sizes, [str(int(v)) for v in sizes])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("number of points N")
-    ax.set_ylabel("FS geodesic distance to nearest neighbour")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.set_ylabel("FS distance (3.2) to the nearest\nneighbour, radians")
+    params = result["run_record"]["parameters"]
+    ax.set_title(f"Fermat quintic (figure 3 right): N = {int(n.min())} to {int(n.max())}, {params['repeats']} sample(s) per N, "
+                 f"seed {result['run_record']['seed']}", fontsize=10)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     save_figure_atomic(path, fig, dpi=120)
     plt.close(fig)
@@ -267,6 +277,7 @@ def run_cluster(args: argparse.Namespace) -> int:
         agglomerative_fs_labels,
         batched_agglomerative_clustering,
         birch_euclidean_labels,
+        euclidean_silhouette_score,
         fs_silhouette_score,
     )
     from numerics.cy.distance import fs_distance_matrix
@@ -289,11 +300,13 @@ def run_cluster(args: argparse.Namespace) -> int:
         labels["birch_euclidean"] = birch_euclidean_labels(points, args.clusters)
         advance()
     silhouettes = {name: fs_silhouette_score(points, lab, seed=args.seed) for name, lab in labels.items()}
+    euclidean = {name: euclidean_silhouette_score(points, lab, seed=args.seed) for name, lab in labels.items()}
     result = {
         "n": args.n,
         "batches": args.batches,
         "clusters": args.clusters,
         "silhouette": silhouettes,
+        "silhouette_euclidean": euclidean,
         "silhouette_sample_size": min(args.n, 4000),
         "full_skipped_above": FULL_CLUSTERING_MAX if args.n > FULL_CLUSTERING_MAX else None,
         "cluster_sizes": {name: np.bincount(lab, minlength=args.clusters).tolist() for name, lab in labels.items()},
@@ -302,14 +315,16 @@ def run_cluster(args: argparse.Namespace) -> int:
         "figure": str(args.out / "quintic_cluster.png"),
         "run_record": run_record(args.seed, params),
     }
-    _plot_heatmaps(points, labels, args.out / "quintic_cluster.png", args.seed)
+    _plot_heatmaps(points, labels, result, args.out / "quintic_cluster.png", args.seed)
     write_record(args.out / "quintic_cluster.json", CLUSTER_FORMAT, result)
     emit(args.json, result, _render_cluster)
     return 0
 
 
-def _plot_heatmaps(points, labels: dict, path: Path, seed: int) -> None:
-    """Figure 2: FS distance matrices in sample order, ordered by batched and by full clusters."""
+def _plot_heatmaps(points, labels: dict, result: dict, path: Path, seed: int) -> None:
+    """Figure 2 with its baseline: the FS distance matrix in sample order, then ordered by the
+    batched, the full and the Euclidean Birch clusters, each with lines between its clusters'
+    blocks and its silhouette score (on FS distances) in the title."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -324,15 +339,37 @@ def _plot_heatmaps(points, labels: dict, path: Path, seed: int) -> None:
     if idx.size > HEATMAP_MAX:
         idx = np.sort(np.random.default_rng(seed).choice(idx.size, size=HEATMAP_MAX, replace=False))
     d = np.asarray(fs_distance_matrix(points[idx]))
-    panels = [("no clustering", np.arange(idx.size))]
-    panels += [(f"{name} clustering", cluster_order(labels[name][idx])) for name in ("batched", "full") if name in labels]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
-    for ax, (title, order) in zip(axes[0], panels):
+    names = {
+        "batched": f"batched (3.3), {result['batches']} batches",
+        "full": "full (unbatched)",
+        "birch_euclidean": "Birch on Euclidean [Re z, Im z]",
+    }
+    panels = [("no clustering (sample order)", np.arange(idx.size), None)]
+    panels += [
+        (f"{title}\nsilhouette: FS {result['silhouette'][name]:+.3f}, Euclidean {result['silhouette_euclidean'][name]:+.3f}",
+         cluster_order(labels[name][idx]), labels[name][idx])
+        for name, title in names.items() if name in labels
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels) + 1.0, 4.5), squeeze=False, layout="constrained")
+    for ax, (title, order, lab) in zip(axes[0], panels):
         im = ax.imshow(d[np.ix_(order, order)], cmap="viridis", vmin=0.0, vmax=math.pi / 2, interpolation="nearest")
-        ax.set_title(title)
+        if lab is not None:
+            for edge in np.cumsum(np.bincount(lab))[:-1] - 0.5:
+                ax.axhline(edge, color="red", lw=0.6)
+                ax.axvline(edge, color="red", lw=0.6)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("point" if lab is None else "point, ordered by cluster")
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="FS distance")
+    shown = f", heat maps of a random {idx.size} of them" if idx.size < points.shape[0] else ""
+    fig.suptitle(
+        f"FS distances of {result['n']} points on the Fermat quintic, {result['clusters']} clusters, "
+        f"seed {result['run_record']['seed']}{shown}\nsilhouettes on {result['silhouette_sample_size']} points (paper, figure 2, FS: "
+        f"batched {PAPER_SILHOUETTES['batched']:+.3f}, full {PAPER_SILHOUETTES['full']:+.3f}, Birch {PAPER_SILHOUETTES['birch_euclidean']:+.3f});"
+        " red lines: boundaries between clusters",
+        fontsize=10,
+    )
+    fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8, label="FS geodesic distance (3.2), radians")
     save_figure_atomic(path, fig, dpi=110)
     plt.close(fig)
 
@@ -341,11 +378,12 @@ def _render_cluster(result: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"silhouette scores on FS distances: {result['n']} points, {result['clusters']} clusters, {result['batches']} batches")
-    for col in ("clustering", "silhouette", "paper", "cluster sizes"):
+    table = Table(title=f"silhouette scores (FS and Euclidean distances): {result['n']} points, {result['clusters']} clusters, {result['batches']} batches")
+    for col in ("clustering", "silhouette (FS)", "paper", "silhouette (Euclidean)", "cluster sizes"):
         table.add_column(col)
     for name, value in result["silhouette"].items():
-        table.add_row(name, f"{value:+.4f}", f"{result['paper_silhouette'][name]:+.3f}", " ".join(map(str, result["cluster_sizes"][name])))
+        table.add_row(name, f"{value:+.4f}", f"{result['paper_silhouette'][name]:+.3f}", f"{result['silhouette_euclidean'][name]:+.4f}",
+                      " ".join(map(str, result["cluster_sizes"][name])))
     console = Console()
     console.print(table)
     if result["full_skipped_above"]:

@@ -50,6 +50,8 @@ from .cluster import agglomerative_fs_labels as agglomerative_fs_labels
 from .cluster import batched_agglomerative_clustering as batched_agglomerative_clustering
 from .cluster import birch_euclidean_labels as birch_euclidean_labels
 from .cluster import cluster_order as cluster_order
+from .cluster import euclidean_features as euclidean_features
+from .cluster import euclidean_silhouette_score as euclidean_silhouette_score
 from .cluster import fs_silhouette_score as fs_silhouette_score
 
 from .io import save_points as save_points

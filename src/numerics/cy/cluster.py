@@ -36,7 +36,9 @@ Memory is ``O(M^2)``: one batch's distance matrix, or one batch-1 x batch-``I`` 
 Quality is measured by the silhouette score on FS distances (``sklearn.metrics.silhouette_score``,
 ``metric="precomputed"``) — for the batched labels, for full (unbatched) agglomerative labels,
 and for a Euclidean Birch baseline on the real features ``[Re z, Im z]`` of the homogeneous
-coordinates as given (not projectively invariant: that is the point of the baseline).
+coordinates as given (not projectively invariant: that is the point of the baseline).  The
+Euclidean silhouette on those features (:func:`euclidean_silhouette_score`) scores each clustering
+in Birch's metric instead.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ __all__ = [
     "batched_agglomerative_clustering",
     "birch_euclidean_labels",
     "cluster_order",
+    "euclidean_features",
+    "euclidean_silhouette_score",
     "fs_silhouette_score",
 ]
 
@@ -205,11 +209,33 @@ def birch_euclidean_labels(
     require_finite(z, "points")
     if not (birch_threshold > 0 and max_subclusters >= n_clusters):
         raise InvalidParameterError(f"need birch_threshold > 0 and max_subclusters >= n_clusters, got {birch_threshold}, {max_subclusters}")
-    features = np.concatenate([z.real, z.imag], axis=1)
+    features = euclidean_features(z)
     radius = birch_threshold
     while len(Birch(n_clusters=None, threshold=radius).fit(features).subcluster_centers_) > max_subclusters:
         radius *= 1.5
     return Birch(n_clusters=int(n_clusters), threshold=radius).fit_predict(features).astype(np.int64)
+
+
+def euclidean_features(points: Complex[Array, "N n"]) -> Float[Array, "N 2n"]:
+    """The real features ``[Re z, Im z]`` of homogeneous coordinates as given (Birch's space)."""
+    z = np.asarray(points)
+    return np.concatenate([z.real, z.imag], axis=1)
+
+
+def _silhouette_sample(points, labels, sample_size: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validated points and labels, subsampled to ``sample_size`` (see :func:`fs_silhouette_score`)."""
+    z, lab = np.asarray(points), np.asarray(labels)
+    if z.ndim != 2 or lab.shape != (z.shape[0],):
+        raise InvalidParameterError(f"need points (N, n) and labels (N,), got {z.shape} and {lab.shape}")
+    require_nonempty(z.shape[0], "points")
+    require_finite(z, "points")
+    if sample_size is not None and z.shape[0] > sample_size:
+        idx = np.sort(np.random.default_rng(seed).choice(z.shape[0], size=sample_size, replace=False))
+        z, lab = z[idx], lab[idx]
+    k = np.unique(lab).size
+    if not 2 <= k <= z.shape[0] - 1:
+        raise InvalidParameterError(f"silhouette needs 2 <= #labels <= #points - 1, got {k} labels for {z.shape[0]} points")
+    return z, lab
 
 
 def fs_silhouette_score(
@@ -236,17 +262,23 @@ def fs_silhouette_score(
 
     from numerics.cy.distance import fs_distance_matrix
 
-    z, lab = np.asarray(points), np.asarray(labels)
-    if z.ndim != 2 or lab.shape != (z.shape[0],):
-        raise InvalidParameterError(f"need points (N, n) and labels (N,), got {z.shape} and {lab.shape}")
-    require_nonempty(z.shape[0], "points")
-    if sample_size is not None and z.shape[0] > sample_size:
-        idx = np.sort(np.random.default_rng(seed).choice(z.shape[0], size=sample_size, replace=False))
-        z, lab = z[idx], lab[idx]
-    k = np.unique(lab).size
-    if not 2 <= k <= z.shape[0] - 1:
-        raise InvalidParameterError(f"silhouette needs 2 <= #labels <= #points - 1, got {k} labels for {z.shape[0]} points")
+    z, lab = _silhouette_sample(points, labels, sample_size, seed)
     return float(silhouette_score(np.asarray(fs_distance_matrix(z, threshold=threshold)), lab, metric="precomputed"))
+
+
+def euclidean_silhouette_score(
+    points: Complex[Array, "N n"], labels: Int[Array, " N"], *, sample_size: int | None = 4000, seed: int = 0
+) -> float:
+    """Silhouette score of ``labels`` with Euclidean distances of :func:`euclidean_features` — the
+    metric Birch clusters by — on the same subsample as :func:`fs_silhouette_score`.
+
+    Raises:
+        The errors of :func:`fs_silhouette_score`.
+    """
+    from sklearn.metrics import silhouette_score
+
+    z, lab = _silhouette_sample(points, labels, sample_size, seed)
+    return float(silhouette_score(euclidean_features(z), lab, metric="euclidean"))
 
 
 def cluster_order(labels: Int[Array, " N"]) -> Int[Array, " N"]:
