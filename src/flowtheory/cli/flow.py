@@ -1,9 +1,14 @@
-"""``flowtheory flow run SPEC``: run a compiled flow preset (:mod:`numerics.grid.presets`).
+"""``flowtheory flow run SPEC``: run a compiled flow preset (:mod:`numerics.grid.presets`) or a flow file.
 
-Writes, into ``--out`` (default ``flow-<SPEC>``):
+``SPEC`` is a preset name or a flow file ``FILE.toml`` / ``FILE.json`` describing a flow — functional,
+coordinates, initial metric or potential, kernel, grid, time stepping (:mod:`flowtheory.cli.flow_spec`);
+``--steps``, ``--dt``, ``--grid``, ``--sigma`` and ``--save-every`` given on the command line
+override the file's values.
 
-* ``trajectory.npz`` — saved times, the fields at every saved step, the functional and the
-  curvature spread;
+Writes, into ``--out`` (default ``flow-<SPEC>``, ``flow-<FILE stem>`` for a file):
+
+* ``trajectory.npz`` — saved times, the fields at every saved step, the functional, the curvature
+  spread, the grid's coordinates and a ``description`` of every key (:data:`TRAJECTORY_KEYS`);
 * ``flow.png`` — the functional and the curvature spread against time;
 * ``summary.json`` — the figures printed, with ``run_record`` (seed, versions, parameters);
 * ``checkpoint.npz`` — the state after the last saved step (schema ``flowtheory.flow.checkpoint/1``,
@@ -37,16 +42,27 @@ SIGMA_MAX = 10.0
 PRESET_NAMES = ("ricci-t2", "ricci-s2", "kahler-ricci-torus", "calabi-torus", "ultralocal-torus")
 """The keys of :data:`numerics.grid.presets.PRESETS`, named here so that the parser imports no numerics."""
 
+TRAJECTORY_KEYS = {
+    "ts": "saved times t, shape (n_saved,)",
+    "energy": "the run's functional (energy_label in summary.json) at each saved time, shape (n_saved,)",
+    "spread": "max - min over the grid of the scalar curvature (Riemannian R, Kähler g^{a bbar} R_{a bbar}; eta for ultralocal-torus), shape (n_saved,)",
+    "coordinates": "the real coordinates of the grid points, shape (dim, *grid), axis a named coordinate_names[a] (a complex torus: x, y of z = x + i y)",
+    "coordinate_names": "the names of the coordinates, shape (dim,)",
+    "description": "this table: JSON object key -> meaning",
+    "FIELD": "each evolving field at each saved time, shape (n_saved, *grid): g_ij (i <= j) metric components, u the conformal factor of ricci-s2, phi the Kähler potential correction",
+}
+"""The keys of ``trajectory.npz`` and what they hold (saved in it as the JSON string ``description``)."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("flow", help="run compiled metric and Kähler-potential flows on tori and spheres")
     flow_sub = p.add_subparsers(dest="flow_command", required=True, metavar="FLOW_COMMAND")
-    run = flow_sub.add_parser("run", help="integrate a flow preset and write trajectory, plot and summary")
-    run.add_argument("spec", metavar="SPEC", help=f"flow preset: {', '.join(PRESET_NAMES)}")
-    run.add_argument("--steps", type=bounded_int(1, STEPS_MAX), default=200, help=f"total RK4 steps (1 to {STEPS_MAX}, default 200)")
-    run.add_argument("--dt", type=bounded_float(0, 1, low_open=True), default=None, help="time step in (0, 1] (default: the preset's stable step for the grid)")
-    run.add_argument("--grid", type=bounded_int(4, GRID_MAX), default=None, help=f"grid points per axis, even, 4 to {GRID_MAX} (default: the preset's)")
-    run.add_argument("--sigma", type=bounded_float(0, SIGMA_MAX), default=0.0, help=f"width of the Gaussian metric-NTK (2.30) in chart coordinates (torus presets), 0 to {SIGMA_MAX:g}; 0 = local flow")
+    run = flow_sub.add_parser("run", help="integrate a flow preset or a flow file and write trajectory, plot and summary")
+    run.add_argument("spec", metavar="SPEC", help=f"flow preset ({', '.join(PRESET_NAMES)}) or flow file FILE.toml / FILE.json (see README)")
+    run.add_argument("--steps", type=bounded_int(1, STEPS_MAX), default=None, help=f"total time steps (1 to {STEPS_MAX}; default 200, or the flow file's)")
+    run.add_argument("--dt", type=bounded_float(0, 1, low_open=True), default=None, help="time step in (0, 1] (default: the preset's stable step for the grid, or the flow file's)")
+    run.add_argument("--grid", type=bounded_int(4, GRID_MAX), default=None, help=f"grid points per axis, even, 4 to {GRID_MAX} (default: the preset's or the flow file's)")
+    run.add_argument("--sigma", type=bounded_float(0, SIGMA_MAX), default=None, help=f"width of the Gaussian metric-NTK (2.30) in chart coordinates (tori), 0 to {SIGMA_MAX:g}; 0 = local flow (default 0, or the flow file's)")
     run.add_argument("--seed", type=seed, default=0, help="seed of the random initial state (0 to 2**32-1, default 0)")
     run.add_argument("--save-every", type=bounded_int(1, STEPS_MAX), default=None, help="steps between saved, checked states, a divisor of --steps (default: about steps/20)")
     run.add_argument("--out", type=Path, default=None, help="output folder (default flow-SPEC)")
@@ -57,8 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.set_defaults(handler=_run)
 
 
-def _parameters(args, prepared) -> dict:
-    return {
+def _parameters(args, prepared, flow_file=None) -> dict:
+    parameters = {
         "spec": args.spec,
         "steps": args.steps,
         "dt": args.dt if args.dt is not None else prepared.default_dt,
@@ -66,6 +82,28 @@ def _parameters(args, prepared) -> dict:
         "sigma": args.sigma,
         "save_every": args.save_every,
     }
+    if flow_file is not None:
+        parameters["definition"] = flow_file.definition()
+    return parameters
+
+
+def _apply_flow_file(args):
+    """For a flow file: read it, and take from it the options not given on the command line; else
+    the presets' defaults.  Returns the :class:`flowtheory.cli.flow_spec.FlowFile` or ``None``."""
+    from flowtheory.cli import flow_spec
+
+    if not flow_spec.is_flow_file(args.spec):
+        args.steps = 200 if args.steps is None else args.steps
+        args.sigma = 0.0 if args.sigma is None else args.sigma
+        return None
+    flow_file = flow_spec.load(Path(args.spec))
+    for option, value in (("steps", flow_file.steps), ("dt", flow_file.dt), ("grid", flow_file.size),
+                          ("sigma", flow_file.sigma), ("save_every", flow_file.save_every)):
+        if getattr(args, option) is None:
+            setattr(args, option, value)
+    if args.sigma and flow_file.kernel == "local":
+        raise CliError(f"--sigma {args.sigma:g}: {args.spec} has a local kernel; set [kernel] type = \"gaussian\" in the file")
+    return flow_file
 
 
 def _validate(args) -> dict | None:
@@ -99,7 +137,9 @@ def _default_save_every(steps: int) -> int:
 
 
 def _out(args) -> Path:
-    return args.out or Path(f"flow-{args.spec}")
+    from flowtheory.cli.flow_spec import is_flow_file
+
+    return args.out or Path(f"flow-{Path(args.spec).stem if is_flow_file(args.spec) else args.spec}")
 
 
 def _open_checkpoint(path: Path) -> dict:
@@ -125,7 +165,7 @@ def _load_checkpoint(path: Path, parameters: dict, initial: dict, steps: int):
 
     data = _open_checkpoint(path)
     saved = _checkpoint_parameters(path, data)
-    keys = ("spec", "dt", "grid", "sigma", "save_every", "seed")
+    keys = ("spec", "dt", "grid", "sigma", "save_every", "seed", "definition")
     mismatch = [k for k in keys if saved.get(k) != parameters.get(k)]
     if mismatch:
         raise CliError(f"--resume: {path}: checkpoint parameters differ in {mismatch}; rerun with the same values, or with --overwrite to start afresh")
@@ -199,19 +239,23 @@ def _plot(path: Path, ts, energy, spread, title: str, energy_label: str) -> None
 
 
 def _run(args) -> int:
+    flow_file = _apply_flow_file(args)
     _validate(args)
     out = _out(args)
     mode = prepare_output_folder(out, PRODUCTS, overwrite=args.overwrite, resume=args.resume)
     import jax.numpy as jnp
     import numpy as np
 
-    from numerics.grid.integrators import rk4
+    from flowtheory.cli.flow_spec import stepper
     from numerics.grid.presets import prepare
     from numerics.io.progress import progress_bar
     from numerics.io.provenance import run_record, save_npz_atomic, write_json_atomic
 
-    prepared = prepare(args.spec, grid=args.grid, seed=args.seed, sigma=args.sigma)
-    parameters = {**_parameters(args, prepared), "seed": args.seed}
+    if flow_file is None:
+        prepared, integrate = prepare(args.spec, grid=args.grid, seed=args.seed, sigma=args.sigma), stepper("rk4")
+    else:
+        prepared, integrate = flow_file.prepare(size=args.grid, sigma=args.sigma, dt=args.dt), stepper(flow_file.integrator)
+    parameters = {**_parameters(args, prepared, flow_file), "seed": args.seed}
     dt = parameters["dt"]
     checkpoint = out / "checkpoint.npz"
 
@@ -252,7 +296,7 @@ def _run(args) -> int:
     with progress_bar(f"flow {args.spec}", total=args.steps, enabled=not args.json) as advance:
         advance(step)
         if remaining > 0:
-            rk4(
+            integrate(
                 prepared.flow,
                 state,
                 dt=dt,
@@ -267,7 +311,8 @@ def _run(args) -> int:
 
     ts_a, energy_a, spread_a = np.asarray(ts), np.asarray(energy), np.asarray(spread)
     save_npz_atomic(out / "trajectory.npz", ts=ts_a, energy=energy_a, spread=spread_a,
-                    **{k: np.stack(v) for k, v in history.items()})
+                    coordinates=prepared.coordinates(), coordinate_names=np.asarray(prepared.coordinate_names),
+                    description=json.dumps(TRAJECTORY_KEYS), **{k: np.stack(v) for k, v in history.items()})
     _plot(out / "flow.png", ts_a, energy_a, spread_a, f"{args.spec} (grid {parameters['grid']}, sigma {args.sigma})",
           prepared.energy_label)
     monotone = bool(np.all(np.diff(energy_a) <= 0)) if prepared.monotone == "decreasing" else None

@@ -31,6 +31,12 @@ ultralocal-torus     the ultra-local flow (B.21), corrected: :math:`\\dot\\varph
                      :math:`\\int(\\eta-1)^2\\mu`
 ==================== =========================================================================
 
+:func:`prepare_spec` builds the same kind of run from a user's :class:`flowtheory.spec.FlowSpec`, a
+manifold (``"torus"`` or ``"sphere"``), a grid size and the initial fields as expressions (the
+``flowtheory flow run spec.toml`` files): metric functionals on :math:`T^d = \\mathbb{R}^d/(2\\pi\\mathbb{Z})^d`
+or on :math:`S^2` in :math:`(\\theta, \\varphi)`, Kähler functionals on
+:math:`\\mathbb{C}^n/(\\mathbb{Z}^n + i\\mathbb{Z}^n)`.
+
 ``curvature spread`` is :math:`\\max - \\min` over the grid of the Riemannian scalar curvature
 (metric presets), of the Kähler scalar curvature (Kähler–Ricci, Calabi) or of :math:`\\eta`
 (ultra-local).  ``sigma > 0`` replaces the local kernel by the Gaussian metric-NTK (2.30)
@@ -57,7 +63,7 @@ from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
 from numerics.grid.smearing import gaussian_smear
 from numerics.grid.random_fields import random_torus_metric, sphere_polynomial, trigonometric_field
 
-__all__ = ["PRESETS", "PreparedFlow", "prepare"]
+__all__ = ["MANIFOLDS", "PRESETS", "PreparedFlow", "prepare", "prepare_spec"]
 
 State = dict[str, jax.Array]
 
@@ -78,6 +84,7 @@ class PreparedFlow:
         min_eigenvalue: the smallest metric eigenvalue over the grid, or ``None`` where positivity
             is automatic (conformal factors).
         default_dt: a stable RK4 step for the default grid.
+        coordinate_names: the names of the grid's real coordinates, axis by axis.
     """
 
     name: str
@@ -90,6 +97,12 @@ class PreparedFlow:
     spread: Callable[[State], jax.Array]
     min_eigenvalue: Callable[[State], jax.Array] | None
     default_dt: float
+    coordinate_names: tuple[str, ...] = ("x", "y")
+
+    def coordinates(self) -> np.ndarray:
+        """The real coordinates of the grid points, shape ``(dim, *grid)`` (a complex torus: x, y of z = x + iy)."""
+        grid = self.grid.grid if isinstance(self.grid, ComplexTorus) else self.grid
+        return np.stack([np.asarray(c) for c in grid.coordinates()])
 
 
 def _smearing(grid: PeriodicGrid, sigma: float):
@@ -172,6 +185,7 @@ def _ricci_s2(n: int, seed: int, sigma: float) -> PreparedFlow:
         spread=lambda s: jnp.ptp(R.evaluate(grid, s)),
         min_eigenvalue=None,
         default_dt=2e-4 * (12 / n) ** 2,
+        coordinate_names=("theta", "phi"),
     )
 
 
@@ -247,3 +261,170 @@ def prepare(name: str, *, grid: int | None = None, seed: int = 0, sigma: float =
     if not (np.isfinite(sigma) and sigma >= 0):
         raise InvalidParameterError(f"sigma must be finite and >= 0, got {sigma}")
     return PRESETS[name](DEFAULT_GRID[name] if grid is None else grid, seed, float(sigma))
+
+
+# --- flows described by the user (flowtheory flow run spec.toml) -------------------------------
+
+MANIFOLDS = ("torus", "sphere")
+"""Where :func:`prepare_spec` runs a flow: the flat torus (metric or Kähler functionals) or S² (metric functionals in dimension 2)."""
+
+
+def _metric_eigenvalue(n: int) -> Callable[[State], jax.Array]:
+    """The smallest eigenvalue over the grid of the metric ``g_ij`` (``i <= j``) of a state."""
+    if n == 2:
+        return _metric_eigenvalue_2d
+
+    def lowest(s: State) -> jax.Array:
+        g = jnp.stack([jnp.stack([s[f"g_{min(i, j)}{max(i, j)}"] for j in range(n)], -1) for i in range(n)], -2)
+        return jnp.min(jnp.linalg.eigvalsh(g))
+
+    return lowest
+
+
+def _check_smooth(expr: sp.Expr, coords, manifold: str, field: str, parity: int, period) -> None:
+    """Refuse an initial field that is not a smooth function on the manifold, tested exactly at sample
+    points: periodic in every coordinate on the torus; on S², :math:`2\\pi`-periodic in
+    :math:`\\varphi` with the double-Fourier symmetry :math:`f(2\\pi - \\theta, \\varphi) = \\pm f(\\theta, \\varphi + \\pi)`
+    of :class:`numerics.grid.grids.SphereGrid` (``parity``)."""
+    from flowtheory.exact import max_deviation, random_rational_points
+
+    constants = sorted(expr.free_symbols - set(coords), key=str)
+    if constants:
+        raise InvalidParameterError(f"initial {field}: {sorted(map(str, constants))} are neither coordinates nor numbers; give them values")
+    points = random_rational_points(tuple(coords), 3, seed=0, low=0.1, high=0.9)
+    scale = max(1.0, max_deviation(expr, 0, points))
+    if manifold == "torus":
+        shifts = [(f"periodic in {c} with period {period}", expr.subs(c, c + period)) for c in coords]
+    else:
+        theta, phi = coords
+        shifts = [(f"periodic in {phi} with period 2*pi", expr.subs(phi, phi + 2 * sp.pi)),
+                  (f"smooth at the poles: f(2*pi - {theta}, {phi}) = {parity:+d} f({theta}, {phi} + pi)",
+                   parity * expr.xreplace({theta: 2 * sp.pi - theta}).subs(phi, phi + sp.pi))]
+    for what, shifted in shifts:
+        gap = max_deviation(shifted, expr, points)
+        if not gap <= 1e-20 * scale:
+            raise InvalidParameterError(f"initial {field} = {str(expr)[:80]} is not {what} (differs by {gap:.3g})")
+
+
+def prepare_spec(spec, manifold: str, n: int, initial, *, name: str = "spec", sigma: float = 0.0,
+                 dt: float = 1e-3, coordinate_names: tuple[str, ...] | None = None) -> PreparedFlow:
+    """A user-described flow: the :class:`flowtheory.spec.FlowSpec` ``spec`` on ``manifold`` with ``n``
+    points per axis, from ``initial`` — ``{field: sympy expression in spec.coords}``, the metric
+    components ``g_ij`` (``i <= j``) of a metric functional or ``phi`` (:math:`\\varphi`, with
+    :math:`g_{a\\bar b} = \\partial_a\\partial_{\\bar b}(\\sum z\\bar z + \\varphi)`) of a Kähler one.
+
+    Grids: ``"torus"`` is :class:`PeriodicGrid` of period :math:`2\\pi` (metric functionals) or
+    :class:`ComplexTorus` of period 1 (Kähler functionals; expressions in ``(z, zb)``); ``"sphere"``
+    is :class:`SphereGrid` ``(n, 2n)`` in :math:`(\\theta, \\varphi)` (metric functionals in
+    dimension 2; ``g_01`` odd).  ``sigma > 0`` smears the right-hand side with the Gaussian
+    metric-NTK (2.30) (tori only).  The functional of the run is the spec's (fields that do not evolve,
+    such as the dilaton of Ricci flow, set to 0: Perelman's :math:`\\mathcal{F}` becomes
+    :math:`\\int R\\,dV`); it is ``"decreasing"`` for a gradient flow.  The spread is that of the
+    Riemannian (metric) or Kähler (potential) scalar curvature.  ``coordinate_names`` are the real
+    coordinates' names, one per grid axis, in which the initial fields are checked and errors speak
+    (default: ``spec.coords``; Kähler ``x1, y1, ...`` of :math:`z_a = x_a + iy_a`).
+
+    Raises:
+        InvalidParameterError: an unknown ``manifold``; a Kähler functional on the sphere, a sphere in
+            dimension other than 2, a Gaussian kernel on the sphere; ``initial`` without exactly the
+            evolving fields; an initial field that is not smooth on the manifold or holds constants
+            (:func:`_check_smooth`); a functional constant without a value; the grid's own refusals.
+        NotPositiveDefiniteError: an initial metric that is not positive definite on the grid.
+        NonFiniteError: an initial field that is not finite on the grid.
+    """
+    from flowtheory import kahler, riemann
+    from flowtheory.errors import NonFiniteError, NotPositiveDefiniteError
+    from numerics.grid.random_fields import SPHERE_PARITIES
+
+    f = spec.functional
+    if manifold not in MANIFOLDS:
+        raise InvalidParameterError(f"unknown manifold {manifold!r}; choose one of {MANIFOLDS}")
+    if not (np.isfinite(sigma) and sigma >= 0):
+        raise InvalidParameterError(f"sigma must be finite and >= 0, got {sigma}")
+    unset = set(f.parameters) - {k for k, _ in spec.parameter_values}
+    if unset:
+        raise InvalidParameterError(f"the constants {sorted(map(str, unset))} of {f.name} need values")
+    fields = spec.fields
+    if set(initial) != set(fields):
+        raise InvalidParameterError(f"initial values are needed for exactly the evolving fields {fields}, got {sorted(initial)}")
+    jet, coords = f.jet, spec.coords
+    parities: dict[str, int] = {}
+    real_names = tuple(coordinate_names) if coordinate_names else None
+    if real_names is not None and len(real_names) != jet.dim:
+        raise InvalidParameterError(f"{len(real_names)} coordinate names for a grid of dimension {jet.dim}")
+    if f.variable == "metric":
+        dim = jet.dim
+        if manifold == "sphere":
+            if dim != 2:
+                raise InvalidParameterError(f"the sphere grid is two-dimensional; {f.name} is set up in dimension {dim}")
+            if sigma:
+                raise InvalidParameterError("the Gaussian non-local kernel is implemented on tori; the sphere is local only")
+            grid = SphereGrid(n, 2 * n)
+            parities = {k: v for k, v in SPHERE_PARITIES.items() if k in fields}
+            period = None
+        else:
+            grid = PeriodicGrid.cube(n, dim)
+            period = 2 * sp.pi
+        real_grid = grid
+        # initial fields are checked, and named in errors, in the caller's coordinate names
+        samples = tuple(sp.Symbol(c, real=True) for c in real_names) if real_names else coords
+        spread_expr = jet.to_jet(riemann.ricci_scalar(f.metric, coords))
+        lowest = _metric_eigenvalue(dim)
+        label = "∫ R dV" if f.slaved and f.slaved not in fields else f.title
+    else:
+        if manifold == "sphere":
+            raise InvalidParameterError(f"{f.name} flows a Kähler potential: run it on the torus")
+        m = jet.dim // 2
+        grid = ComplexTorus(m, n)
+        real_grid, period = grid.grid, 1
+        z, zbar = coords[:m], coords[m:]
+        # the user's smoothness is checked in the real coordinates x_a, y_a of z_a = x_a + i y_a
+        names = real_names or tuple(f"{axis}{a + 1}" for a in range(m) for axis in ("x", "y"))
+        samples = tuple(sp.Symbol(c, real=True) for c in names)
+        spread_expr = jet.to_jet(kahler.scalar_curvature(f.metric, z, zbar))
+        label = f.title
+
+        def lowest(s: State) -> jax.Array:
+            h = grid.ddbar(s["phi"])  # (m, m, *grid)
+            h = jnp.moveaxis(jnp.moveaxis(h, 0, -1), 0, -1) + jnp.eye(m)
+            return jnp.min(jnp.linalg.eigvalsh(h))
+
+    state = {}
+    for field in fields:
+        expr = sp.sympify(initial[field])
+        if f.variable == "potential":
+            real = {c: (samples[2 * a] + sp.I * samples[2 * a + 1]) for a, c in enumerate(z)}
+            real.update({c: (samples[2 * a] - sp.I * samples[2 * a + 1]) for a, c in enumerate(zbar)})
+            _check_smooth(expr.xreplace(real), samples, manifold, field, 1, period)
+        else:
+            _check_smooth(expr.xreplace(dict(zip(coords, samples))), samples, manifold, field, parities.get(field, 1), period)
+        value = compile_jet_expression(expr, jet).evaluate(grid, {})
+        if not bool(jnp.all(jnp.isfinite(value))):
+            raise NonFiniteError(f"initial {field} is not finite on the grid")
+        state[field] = value
+    low = float(lowest(state))
+    if not low > 0:
+        raise NotPositiveDefiniteError(f"the initial metric is not positive definite on the grid (smallest eigenvalue {low:.3g})")
+    options = {"parities": parities}
+    if f.variable == "potential":
+        # φ's additive constant does not move the metric: the right-hand side is made mean-free.
+        options["mean_free"] = compile_jet_expression(sp.S.One, jet)
+    if sigma:
+        options["smearing"] = _smearing(real_grid, sigma)
+    flow = GridFlow.from_spec(spec, grid, **options)
+    still = {s: 0 for s in jet.jet_symbols_of(f.density) if jet.decode(s)[0] not in fields}
+    density = compile_jet_expression(f.density.xreplace(still).xreplace(dict(spec.parameter_values)), jet)
+    spread = compile_jet_expression(spread_expr, jet)
+    return PreparedFlow(
+        name=name,
+        grid=grid,
+        flow=flow,
+        initial=state,
+        energy=lambda s: grid.integrate(density.evaluate(grid, s, parities)),
+        energy_label=label,
+        monotone="decreasing" if f.flow_rule in ("l2", "h1") and manifold == "torus" else None,
+        spread=lambda s: jnp.ptp(spread.evaluate(grid, s, parities)),
+        min_eigenvalue=lowest,
+        default_dt=dt,
+        coordinate_names=real_names or tuple(str(c) for c in samples),
+    )
