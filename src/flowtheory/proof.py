@@ -22,13 +22,14 @@ is not run and gets the fourth status ``"blocked"``.
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Literal
 
 import sympy as sp
 
-from flowtheory.errors import ProofGraphError
+from flowtheory.errors import InvalidParameterError, ProofGraphError
 from flowtheory.reprs import html_table
 
 if TYPE_CHECKING:
@@ -39,13 +40,54 @@ Verdict = Literal["agrees", "agrees after correction", "fails"]
 Status = Literal[Verdict, Literal["blocked"]]
 
 
+ErrorKind = Literal["z-score", "relative", "absolute"]
+#: What a check's error measures: a deviation in standard errors of a Monte-Carlo estimate, a
+#: deviation divided by the size of the quantity (or a ratio's distance from 1), or a deviation,
+#: shortfall or count in the quantity's own units.
+ERROR_KINDS: tuple[ErrorKind, ...] = ("z-score", "relative", "absolute")
+_Z_SCORE = re.compile(r"/\s*SE\b|\bin SE\b|z-score")
+_RELATIVE = re.compile(r"\brelative\b|\brel\.|[-−]\s*1\s*\||\bratio\b|/\s*max\s*\||/\s*√")
+
+
+def error_kind_of(name: str) -> ErrorKind:
+    """The kind of error a check's ``name`` describes, when the check does not state it.
+
+    ``/SE`` or ``in SE`` is a z-score; ``relative``, ``rel.``, ``ratio``, ``|x/y − 1|`` or a deviation
+    divided by ``max|…|`` or by ``√…`` is relative; anything else is absolute (a check whose
+    *tolerance* is some standard errors, ``tol 4 SE``, still measures an absolute error).
+
+    >>> error_kind_of("max |MC mean − derived|/SE over 36 pairs (4000 draws)")
+    'z-score'
+    >>> error_kind_of("|a_fit / .968 - 1| (fit a = 0.971)")
+    'relative'
+    >>> error_kind_of("T² 16²: relative gap jvp vs ∫V·h")
+    'relative'
+    >>> error_kind_of("quintic: |int |Ω|^2 (lines + weights) - polydisc| (tol 4 SE)")
+    'absolute'
+    """
+    if _Z_SCORE.search(name):
+        return "z-score"
+    return "relative" if _RELATIVE.search(name) else "absolute"
+
+
 @dataclass(frozen=True)
 class Check:
-    """One numeric check: ``error`` (a stated error measure) must not exceed ``tolerance``."""
+    """One numeric check: ``error`` (a stated error measure) must not exceed ``tolerance``.
+
+    ``error_kind`` (one of :data:`ERROR_KINDS`) says what ``error`` measures; left out, it is read
+    off ``name`` (:func:`error_kind_of`).
+    """
 
     name: str
     error: float
     tolerance: float
+    error_kind: ErrorKind | None = None
+
+    def __post_init__(self) -> None:
+        kind = error_kind_of(self.name) if self.error_kind is None else self.error_kind
+        if kind not in ERROR_KINDS:
+            raise InvalidParameterError(f"error_kind must be one of {ERROR_KINDS}, got {kind!r}")
+        object.__setattr__(self, "error_kind", kind)
 
     @property
     def passed(self) -> bool:
@@ -93,16 +135,26 @@ class ProofResult:
 
     @property
     def worst_ratio(self) -> float:
-        """Largest error/tolerance over the checks (checks mix units: z-scores, absolute errors, ...)."""
-        ratios = [c.error / c.tolerance if c.tolerance > 0 else (0.0 if c.error == 0 else math.inf) for c in self.checks]
-        return max(ratios, default=0.0)
+        """Largest error/tolerance over the checks (checks mix kinds: z-scores, absolute errors, ...)."""
+        return max(map(_ratio, self.checks), default=0.0)
+
+    @property
+    def worst_check(self) -> Check | None:
+        """The check with the largest error/tolerance (the first of equals), ``None`` without checks."""
+        return max(self.checks, key=_ratio, default=None)
 
     def to_json(self) -> dict:
         """The result as JSON values.  ``max_error``, ``worst_error_to_tolerance`` and a check's
         ``error`` are ``null`` exactly where no number was measured — a blocked proof (not run) or a
         check that raised (its name says what) — and the verdict then says why; a measured error is
-        always a finite number."""
+        always a finite number.  Each check states its ``error_kind``; ``max_error`` is the largest
+        error over checks of possibly different kinds, ``worst_check`` the check nearest its
+        tolerance (largest error/tolerance; ``null`` without checks)."""
         measured = lambda x: x if math.isfinite(x) else None  # noqa: E731
+        check_json = lambda c: {  # noqa: E731
+            "name": c.name, "error": measured(c.error), "error_kind": c.error_kind, "tolerance": c.tolerance, "passed": c.passed,
+        }
+        worst = self.worst_check
         return {
             "id": self.id,
             "title": self.title,
@@ -110,9 +162,8 @@ class ProofResult:
             "verdict": self.verdict,
             "max_error": measured(self.max_error),
             "worst_error_to_tolerance": measured(self.worst_ratio),
-            "checks": [
-                {"name": c.name, "error": measured(c.error), "tolerance": c.tolerance, "passed": c.passed} for c in self.checks
-            ],
+            "worst_check": None if worst is None else check_json(worst),
+            "checks": [check_json(c) for c in self.checks],
             "symbolic_checks": self.symbolic_checks,
             "derived": self.derived,
             "printed": self.printed,
@@ -142,6 +193,12 @@ class ProofResult:
         if self.symbolic_checks:
             parts.append(html_table(self.symbolic_checks.items(), header=("symbolic identity", "holds")))
         return "\n".join(parts)
+
+
+def _ratio(check: Check) -> float:
+    if check.tolerance > 0:
+        return check.error / check.tolerance
+    return 0.0 if check.error == 0 else math.inf
 
 
 def decide(outcome: Outcome) -> Verdict:
@@ -181,7 +238,7 @@ class Proof:
                 derived="",
                 printed=None,
                 matches_print=False,
-                checks=(Check(name=f"raised {type(exc).__name__}: {exc}", error=math.inf, tolerance=0.0),),
+                checks=(Check(name=f"raised {type(exc).__name__}: {exc}", error=math.inf, tolerance=0.0, error_kind="absolute"),),
             )
         errors = [c.error for c in outcome.checks]
         return ProofResult(
@@ -278,15 +335,18 @@ def dependency_order(graph: networkx.DiGraph) -> list[Proof]:
     return [graph.nodes[node]["proof"] for node in nx.lexicographical_topological_sort(graph, key=position.__getitem__)]
 
 
-def run_proofs(proofs: Iterable[Proof]) -> list[ProofResult]:
+def run_proofs(proofs: Iterable[Proof], on_result: Callable[[ProofResult], None] | None = None) -> list[ProofResult]:
     """Run ``proofs`` in dependency order.
 
     A proof one of whose dependencies fails or is blocked is not run: its result is
     :meth:`Proof.blocked`.  Every dependency must be among ``proofs`` (:class:`ProofGraphError`
-    otherwise).  Results come in the order they were run.
+    otherwise).  Results come in the order they were run; ``on_result`` (a progress report, say)
+    is called with each as soon as it is known.
     """
     results: dict[str, ProofResult] = {}
     for p in dependency_order(dependency_graph(proofs)):
         unmet = tuple(d for d in p.depends_on if results[d].verdict in ("fails", "blocked"))
         results[p.id] = p.blocked(unmet) if unmet else p.run()
+        if on_result is not None:
+            on_result(results[p.id])
     return list(results.values())
