@@ -229,8 +229,11 @@ def _plot(result: dict, path: Path) -> None:
     ax.set_xlabel("flow step n of (3.5)")
     ax.set_ylabel("σ-measure (B.11), dimensionless")
     p = result["parameters"]
-    ax.set_title(f"{result['kernel']} kernel ({p['application']}), {p['n_train']} train points, Δt {p['lr']:.3g}, seed {p['seed']}")
-    ax.legend()
+    application = p["application"] if p["application"] != "clustered" else f"clustered: {p['batches']} batches, {p['clusters']} clusters"
+    kernel = "".join(f", {k} {v:.4g}" if isinstance(v, float) else f", {k} {v}" for k, v in p["kernel_parameters"].items())
+    ax.set_title(f"{result['kernel']} kernel ({application}{kernel}), Δt {p['lr']:.4g}\n"
+                 f"{p['n_train']} train, {p['n_test']} test points in chart {tuple(p['chart'])}, seed {p['seed']}", fontsize=10)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     save_figure_atomic(path, fig, dpi=110)
     plt.close(fig)

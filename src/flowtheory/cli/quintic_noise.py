@@ -236,21 +236,27 @@ def _plot(out: dict, path: Path) -> None:
         mu = fit["prefactor"] * n ** fit["exponent"]
         left.axvline(mu, color="grey", lw=0.8, ls=":")
         left.annotate(f"μ(10^{round(math.log10(n))})", (mu, 0.02), xycoords=("data", "axes fraction"), rotation=90, fontsize=7, color="grey")
-    left.axhline(out["parameters"]["target_gain"], color="k", lw=0.6, ls=":")
+    p = out["parameters"]
+    left.axhline(p["target_gain"], color="k", lw=0.6, ls=":", label=f"target gain {p['target_gain']:g}")
     left.set_xlabel("mean shortest FS distance to the train set (3.2), radians")
-    left.set_ylabel("gain σ(step 0) / σ(step n), dimensionless")
-    left.set_title(f"gain against distance, {out['parameters']['steps']} steps, seed {out['parameters']['seed']}")
+    left.set_ylabel("gain σ(step 0) / σ(step n) on the noised\npoints, dimensionless")
+    train = f"{p['n_train']} train points" if p["n_train"] else "train points per kernel as `quintic flow`"
+    left.set_title(f"gain against distance (figure 3 left): {p['steps']} steps,\n{train}, {p['n_noised']} noised per level, seed {p['seed']}",
+                   fontsize=10)
     left.legend(fontsize=7)
     dist = out["distances"]
     right.loglog(dist["sizes"], dist["mean"], "o-", label="mean")
     right.loglog(dist["sizes"], dist["min"], "v:", label="min")
     right.loglog(dist["sizes"], dist["max"], "^:", label="max")
     right.loglog(dist["sizes"], [fit["prefactor"] * n ** fit["exponent"] for n in dist["sizes"]], "k-", lw=0.8,
-                 label=f"fit {fit['prefactor']:.3f} N^{fit['exponent']:.3f}")
-    right.loglog(dist["sizes"], [0.968 * n**-0.184 for n in dist["sizes"]], "r--", lw=0.8, label="(3.7) .968 N^-.184")
-    right.set_xlabel("points N in chart (0, 1)")
-    right.set_ylabel("nearest-neighbour FS distance, radians")
-    right.set_title("figure 3 right on the experiments' point sets")
+                 label=rf"fit ${fit['prefactor']:.3f}\,N^{{{fit['exponent']:.3f} \pm {fit['exponent_se']:.3f}}}$")
+    right.loglog(dist["sizes"], [0.968 * n**-0.184 for n in dist["sizes"]], "r--", lw=0.8, label=r"paper (3.7) $.968\,N^{-.184}$")
+    if len(dist["sizes"]) <= 8:  # the sample sizes themselves as ticks
+        right.set_xticks(dist["sizes"], [str(n) for n in dist["sizes"]])
+    right.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    right.set_xlabel(f"points N in chart {tuple(dist['chart'])}")
+    right.set_ylabel("nearest-neighbour FS distance (3.2), radians")
+    right.set_title(f"μ(N) (figure 3 right) on the experiments' chart: {p['repeats']} sample(s) per N", fontsize=10)
     right.legend(fontsize=7)
     fig.tight_layout()
     save_figure_atomic(path, fig, dpi=110)

@@ -180,17 +180,26 @@ def _plot(out: dict, path: Path) -> None:
     scores = np.array([t["score"] for t in out["trials"]])
     left.plot(scores, "o", ms=4, label="trial")
     left.plot(np.maximum.accumulate(scores), "-", label="best so far")
+    p = out["parameters"]
+    left.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     left.set_xlabel("trial")
-    left.set_ylabel(f"log10 {out['parameters']['objective']} gain after {out['parameters']['trial_steps']} steps")
-    left.set_title(f"{out['kernel']}: {len(scores)} trials, seed {out['parameters']['seed']}")
+    left.set_ylabel(f"log10 {p['objective']} gain σ(0)/σ({p['trial_steps']}), dimensionless")
+    left.set_title(f"{out['kernel']} kernel: {len(scores)} trials of {p['trial_steps']} steps,\n"
+                   f"{p['n_train']} train, {p['n_test']} test points each, seed {p['seed']}", fontsize=10)
     left.legend()
     steps = range(len(out["final"]["train_sigma"]))
     right.semilogy(steps, out["final"]["train_sigma"], "o-", ms=3, label=f"train (gain {out['final']['train_gain']:.3g})")
     right.semilogy(steps, out["final"]["test_sigma"], "s-", ms=3, label=f"test (gain {out['final']['test_gain']:.3g})")
     right.set_xlabel("flow step n of (3.5)")
     right.set_ylabel("σ-measure (B.11), dimensionless")
-    right.set_title("best parameters, fresh points")
-    right.legend()
+    paper = out["paper"]
+    for name, colour in (("train", "C0"), ("test", "C1")) if len(steps) > 50 else ():  # Table 1's gains are after 50 steps
+        right.semilogy([50], [out["final"][f"{name}_sigma"][0] / paper[f"{name}_gain"]], "x", color=colour, ms=8,
+                       label=f"{name}, paper Table 1 after 50 steps (gain {paper[f'{name}_gain']:.3g})")
+    names = {"lr": "Δt", "width": "width", "sigma_w": "σ_w", "sigma_b": "σ_b"}
+    best = ", ".join(f"{names.get(k, k)} {v:.4g}" for k, v in out["final"]["parameters"].items())
+    right.set_title(f"best parameters ({best}),\nfresh points, {len(steps) - 1} steps", fontsize=10)
+    right.legend(fontsize=8)
     fig.tight_layout()
     save_figure_atomic(path, fig, dpi=110)
     plt.close(fig)
