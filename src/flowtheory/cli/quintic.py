@@ -4,7 +4,8 @@
 :mod:`.quintic_distances`; the kernel flow ``flow`` in :mod:`.quintic_flow`; its hyper-parameter ``search`` in
 :mod:`.quintic_search`; figure 3 and the extrapolation, ``noise-analysis``, in :mod:`.quintic_noise`; the metric
 networks of section 3.3, ``train``, in :mod:`.quintic_train` and their kernels, ``ntk-evolution``, in
-:mod:`.quintic_ntk`.
+:mod:`.quintic_ntk`; the balanced metrics, ``donaldson``, in :mod:`.quintic_donaldson`; and the learners side by
+side, ``compare``, in :mod:`.quintic_compare`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from flowtheory.cli import quintic_distances, quintic_flow, quintic_noise, quintic_ntk, quintic_points, quintic_search, quintic_train
+    from flowtheory.cli import quintic_compare, quintic_distances, quintic_donaldson, quintic_flow, quintic_noise, quintic_ntk, quintic_points, quintic_search, quintic_train
 
     p = sub.add_parser("quintic", help="points, measures, distances and clustering on the Fermat quintic")
     quintic_sub = p.add_subparsers(dest="quintic_command", required=True, metavar="QUINTIC_COMMAND")
@@ -24,3 +25,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     quintic_noise.register(quintic_sub)
     quintic_train.register(quintic_sub)
     quintic_ntk.register(quintic_sub)
+    quintic_donaldson.register(quintic_sub)
+    quintic_compare.register(quintic_sub)

@@ -2,7 +2,7 @@
 
 ``ntk-evolution [--epochs E] [--at 0,1,2,5,10,...] [--widths 32,64,128,...] [--n-kernel K] [--n-train N]
 [--n-val M] [--model phi] [--depth 3] [--activation gelu] [--lr LR] [--batch B] [--init {standard,fs}]
-[--normalisation {mean,none}] [--manifold …] [--seed S] [--out DIR] [--overwrite] [--json]``
+[--normalisation {mean,none}] [--manifold …] [--psi P] [--seed S] [--out DIR] [--overwrite] [--json]``
 
 For each width, trains the network (:mod:`numerics.cy.metric_training`) and follows its empirical
 metric-NTK on the first ``K`` validation points at the epochs ``--at`` (:mod:`numerics.cy.metric_ntk`):
@@ -22,7 +22,7 @@ import math
 from pathlib import Path
 
 from flowtheory.cli.output import CliError, bounded_float, bounded_int, emit, number_list, prepare_output_folder, seed
-from flowtheory.cli.quintic_train import MANIFOLDS
+from flowtheory.cli.quintic_train import add_manifold_arguments, surface_from_arguments
 
 NTK_FORMAT = "flowtheory.quintic.ntk/1"
 FILES = ("quintic_ntk.json", "quintic_ntk.png", "quintic_ntk.md")
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=bounded_int(2, 2_000_000), default=64, help="points per step (default 64)")
     p.add_argument("--init", choices=("standard", "fs"), default="standard", help="every layer random (default: the NTK theory's setting) or the output layer zero")
     p.add_argument("--normalisation", choices=("mean", "none"), default="mean", help="spectra divided by their mean eigenvalue before the Wasserstein distance (default) or not")
-    p.add_argument("--manifold", choices=tuple(MANIFOLDS), default="quintic", help="the Fermat hypersurface (default quintic)")
+    add_manifold_arguments(p)
     p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (default 0)")
     p.add_argument("--out", type=Path, default=Path("quintic_ntk_out"), help="output folder")
     p.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
@@ -56,10 +56,10 @@ def run_ntk_command(args: argparse.Namespace) -> int:
         raise CliError(f"--n-kernel {args.n_kernel} exceeds --n-val {args.n_val}")
     if args.batch > args.n_train:
         raise CliError(f"--batch {args.batch} exceeds --n-train {args.n_train}")
+    surface, surface_parameters = surface_from_arguments(args)
     prepare_output_folder(args.out, FILES, overwrite=args.overwrite)
     import jax
 
-    from numerics.cy.hypersurface import fermat
     from numerics.cy.metric_models import MetricNetwork
     from numerics.cy.metric_ntk import kernel_points, ntk_evolution
     from numerics.cy.metric_training import TrainSettings, training_set
@@ -69,7 +69,6 @@ def run_ntk_command(args: argparse.Namespace) -> int:
     from numerics.io.records import write_record
     from numerics.stats import fit_loglog_slope
 
-    surface = fermat(MANIFOLDS[args.manifold])
     key = jax.random.PRNGKey(args.seed)
     progress = not args.json
     train_set = training_set(surface, sample_points(surface, args.n_train, jax.random.fold_in(key, 0), progress=progress).points)
@@ -77,7 +76,7 @@ def run_ntk_command(args: argparse.Namespace) -> int:
     points = kernel_points(val_set, args.n_kernel)
     settings = TrainSettings(epochs=args.epochs, batch=args.batch, lr=args.lr, init=args.init)
     parameters = {k: getattr(args, k) for k in ("epochs", "at", "widths", "n_kernel", "n_train", "n_val", "model", "depth", "activation",
-                                               "lr", "batch", "init", "normalisation", "manifold", "seed")}
+                                               "lr", "batch", "init", "normalisation", "seed")} | surface_parameters
     out = {"widths": {}, "parameters": parameters}
     for width in args.widths:
         net = MetricNetwork(surface.n_ambient, args.model, width, args.depth, args.activation)
@@ -150,29 +149,44 @@ def _plot(out: dict, path: Path) -> None:
     from numerics.io.provenance import save_figure_atomic
 
     p = out["parameters"]
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15.0, 4.2))
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(15.0, 4.6))
+    fig.suptitle(f"metric-NTK during training: {p['model']} model, depth {p['depth']}, {p['activation']}, init {p['init']}, "
+                 f"Adam {p['lr']:g}, batch {p['batch']}, {p['n_train']} train points on the {p['manifold']}, "
+                 f"kernel on {p['n_kernel']} validation points, seed {p['seed']}", fontsize=10)
     shown = str(p["widths"][len(p["widths"]) // 2])
     r = out["widths"][shown]
     for index, label in ((0, "epoch 0"), (-1, f"epoch {r['epochs'][-1]}")):
         spec = np.maximum(np.asarray(r["spectra"][index]), 1e-300)
         left.hist(np.log10(spec[spec > 1e-12 * spec.max()]), bins=40, alpha=0.6, label=label)
     left.set_xlabel("log10 eigenvalue of the metric-NTK")
-    left.set_ylabel("count")
-    left.set_title(f"figure 4 left: spectrum, width {shown}, {p['n_kernel']} points")
+    left.set_ylabel("number of eigenvalues")
+    left.set_title(f"spectrum (figure 4 left), width {shown}", fontsize=10)
     left.legend()
     for width, rw in out["widths"].items():
         middle.plot(rw["epochs"], rw["wasserstein"], "o-", ms=4, label=f"width {width}")
+    middle.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     middle.set_xlabel("epoch")
-    middle.set_ylabel("Wasserstein distance to epoch 0")
-    middle.set_title(f"figure 4 right ({'spectra / mean eigenvalue' if p['normalisation'] == 'mean' else 'raw spectra'})")
+    middle.set_ylabel("Wasserstein distance to epoch 0, " + ("dimensionless" if p["normalisation"] == "mean" else "eigenvalue units"))
+    middle.set_title(f"figure 4 right ({'spectra / mean eigenvalue' if p['normalisation'] == 'mean' else 'raw spectra'})", fontsize=10)
     middle.legend()
     widths = [int(w) for w in out["widths"]]
-    right.loglog(widths, [out["widths"][str(w)]["relative_change"][-1] for w in widths], "o-", label="‖Θ−Θ₀‖/‖Θ₀‖ at the end")
-    right.loglog(widths, [out["widths"][str(w)]["val_sigma"][0] / out["widths"][str(w)]["val_sigma"][-1] for w in widths], "s-", label="validation gain")
+    series = {
+        "relative_change": ("o-", "‖Θ−Θ₀‖/‖Θ₀‖ at the end", [out["widths"][str(w)]["relative_change"][-1] for w in widths]),
+        "val_gain": ("s-", "validation gain σ(0)/σ(end)", [out["widths"][str(w)]["val_sigma"][0] / out["widths"][str(w)]["val_sigma"][-1] for w in widths]),
+    }
+    fit = out["width_fit"]
+    for (name, (style, label, values)), colour in zip(series.items(), ("C0", "C1")):
+        right.loglog(widths, values, style, color=colour, label=label)
+        if name in fit:
+            f = fit[name]
+            right.loglog(widths, [f["prefactor"] * w ** f["slope"] for w in widths], ":", color=colour,
+                         label=rf"fit $\propto$ width$^{{{f['slope']:.2f} \pm {f['slope_se']:.2f}}}$")
+    right.set_xticks(widths, [str(w) for w in widths])
+    right.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     right.set_xlabel("hidden width")
     right.set_ylabel("dimensionless")
-    right.set_title(f"against width: {p['epochs']} epochs, seed {p['seed']}")
-    right.legend()
+    right.set_title(f"against width after {p['epochs']} epochs", fontsize=10)
+    right.legend(fontsize=8)
     fig.tight_layout()
     save_figure_atomic(path, fig, dpi=110)
     plt.close(fig)

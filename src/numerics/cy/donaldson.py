@@ -100,16 +100,18 @@ class DonaldsonResult:
     k: list[int]
     n_sections: list[int]
     val_sigma: list[float]
+    val_sigma_stderr: list[float]
     seconds: list[float]
     changes: list[list[float]]
 
 
-def donaldson_study(surface, ks, train, val, *, iterations: int = 10) -> DonaldsonResult:
+def donaldson_study(surface, ks, train, val, *, iterations: int = 10, on_degree=None) -> DonaldsonResult:
     """Balanced metrics for each ``k`` of ``ks`` from the points of ``train`` (a
-    :class:`numerics.cy.metric_training.TrainingSet`), σ on ``val``."""
-    from numerics.cy.kernel_flow import sigma_of
+    :class:`numerics.cy.metric_training.TrainingSet`), σ on ``val`` with its standard error;
+    ``on_degree(result)`` is called after each ``k`` (progress, checkpoints)."""
+    from numerics.cy.kernel_flow import sigma_with_error
 
-    out = DonaldsonResult([], [], [], [], [])
+    out = DonaldsonResult([], [], [], [], [], [])
     for k in ks:
         start = time.perf_counter()
         exps = monomial_exponents(surface.n_ambient, int(k), surface.degree)
@@ -117,7 +119,11 @@ def donaldson_study(surface, ks, train, val, *, iterations: int = 10) -> Donalds
         g = donaldson_metric(h, exps, int(k), val.chart)
         out.k.append(int(k))
         out.n_sections.append(int(exps.shape[0]))
-        out.val_sigma.append(float(sigma_of(g, val.weights, val.omega2)))
+        sigma, stderr = sigma_with_error(g, val.weights, val.omega2)
+        out.val_sigma.append(sigma)
+        out.val_sigma_stderr.append(stderr)
         out.seconds.append(time.perf_counter() - start)
         out.changes.append(changes)
+        if on_degree is not None:
+            on_degree(out)
     return out

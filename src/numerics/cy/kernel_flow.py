@@ -43,7 +43,7 @@ import sympy as sp
 
 from flowtheory import sigma_loss
 from flowtheory.errors import InvalidParameterError, NotPositiveDefiniteError
-from numerics.cy.measure import sigma_terms, fs_metric, point_data
+from numerics.cy.measure import clustered_stderr, fs_metric, point_data, sigma_terms
 from numerics.cy.patches import chart
 
 NORMALISATIONS = ("mean", "per-point")
@@ -137,6 +137,13 @@ def sigma_of(g, weights, omega2):
     """σ (B.11) of metric values ``g`` with the given weights, κ from ``g`` (:func:`numerics.cy.measure.sigma_measure`'s estimate)."""
     (sigma, _, _, _), _ = sigma_terms(weights, _hermitian_det(g) / omega2)
     return sigma
+
+
+def sigma_with_error(g, weights, omega2) -> tuple[float, float]:
+    """σ (B.11) of metric values ``g`` and its standard error (points independent; the delta-method
+    influence values of :func:`numerics.cy.measure.sigma_terms`)."""
+    (sigma, _, _, _), (influence, _, _, _) = sigma_terms(jnp.asarray(weights), _hermitian_det(g) / jnp.asarray(omega2))
+    return float(sigma), clustered_stderr(influence, None)
 
 
 def loss_of(g, weights, omega2, settings: FlowSettings, kappa0):
