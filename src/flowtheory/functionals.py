@@ -738,7 +738,7 @@ def einstein_hilbert(n: int = 1, setting: KahlerSetting | None = None) -> Functi
     s = setting or kahler_setting(n)
     R = RIEMANNIAN_FACTOR["line-element"] * s.scalar_curvature() / 2  # half the Riemannian R
     return _potential_functional(
-        s, name="einstein-hilbert", formula=r"E_{EH} = -\tfrac12\int \mu_{CY} R_{\mathrm{Riem}}", title="Einstein-Hilbert action with the CY measure", equations=("B.17",),
+        s, name="einstein-hilbert", formula=r"E_{EH} = -\frac{1}{2}\int \mu_{CY} R_{\mathrm{Riem}}", title="Einstein-Hilbert action with the CY measure", equations=("B.17",),
         integrand=-R, measure_label=r"\mu_{CY}", lagrangian=-R, weight=s.w,
     )
 

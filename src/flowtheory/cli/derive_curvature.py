@@ -7,7 +7,7 @@ Riemannian (default): ``--metric`` is the matrix g_ij in the named coordinates (
 ``diag(...)``); coordinates are real symbols, any other name is a real constant (a radius ``r``).
 Conventions of :mod:`flowtheory.riemann`: Γ^k_ij = ½ g^{kl}(∂_i g_jl + ∂_j g_il − ∂_l g_ij),
 R^a_bcd = ∂_c Γ^a_db − ∂_d Γ^a_cb + Γ^a_ce Γ^e_db − Γ^a_de Γ^e_cb, R_bd = R^a_bad, R = g^{bd} R_bd —
-the unit round S² has R = +2.  ``--signature lorentzian`` (or one sign per coordinate, ``"-+++"``)
+the unit round S² has R = +2.  ``--signature lorentzian`` (or one sign per coordinate, ``--signature=-+++``)
 accepts an indefinite metric with that many negative eigenvalues (the signs of the mostly-plus
 convention: Schwarzschild is Ricci-flat, −dt² + e^{2t}dx² has R = +2); without it an indefinite
 metric is refused with a one-line error that names the flag.
@@ -90,7 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--kahler", action="store_true", help="complex coordinates; conjugate of z is zb; metric is g_{a bbar}")
     p.add_argument("--signature", metavar="SIGNS",
                    help='accept an indefinite real metric: "lorentzian" (one negative eigenvalue, -+++ convention), '
-                        'or one sign per coordinate such as "-+++" (only the numbers of + and - count); default: positive definite')
+                        'or one sign per coordinate, attached with "=": --signature=-+++ (only the numbers of + and - count); default: positive definite')
     p.add_argument("--simplify", choices=SIMPLIFY_MODES, default="cancel",
                    help="simplification of results: cancel (default; rational normal form, seconds for a dense 3-metric), "
                         "none (raw index formulas, fastest), simplify (sympy.simplify per component, unbounded: minutes for a dense 3-metric, "

@@ -160,7 +160,7 @@ def derive(name: str, dim: int | None) -> dict:
     gradient = f.gradient()
     variation = _components(gradient, [n for n in f.evolving_fields if n == "phi"])
     flow = f.flow()
-    options = latex_options(f)
+    options = f.latex_options()
     return {
         "name": name,
         "title": f.title,
@@ -183,14 +183,6 @@ def derive(name: str, dim: int | None) -> dict:
             "flow": _latex_dict(flow, lambda k: rf"\partial_t {field_latex(k, options)}", options),
         },
     }
-
-
-def latex_options(f) -> dict:
-    """Keyword arguments of :func:`flowtheory.latex.latex` for the jets of ``f``: the Kähler
-    potential is :math:`\\varphi` and the second half of its coordinates are conjugates."""
-    if f.variable == "metric":
-        return {"jet": f.jet}
-    return {"jet": f.jet, "names": {"phi": r"\varphi"}, "conjugates": f.coords[f.jet.dim // 2:]}
 
 
 def field_latex(field: str, options: dict) -> str:
