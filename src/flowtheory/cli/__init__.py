@@ -17,6 +17,12 @@ with status 2.  An interrupted run exits 130 (SIGINT) or 143 (SIGTERM) after its
 removed; a closed stdout (``| head``) ends the command silently with 141, as for other Unix tools;
 anything else is a bug, reported as one line ``flowtheory: internal error: ...`` with status 1
 (``FLOWTHEORY_TRACEBACK=1`` shows the traceback).
+
+Before a command runs (and before it imports JAX), JAX's persistent compilation cache is pointed at
+the user's cache folder (:mod:`flowtheory.cli.compile_cache`; ``--no-compile-cache`` or
+``FLOWTHEORY_JAX_CACHE=0`` turns it off) and the C++ and absl log lines of XLA and its libraries are
+kept off stderr; ``flowtheory --version`` prints the version and those of the libraries results
+depend on.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import os
 import signal
 import sys
 
+from flowtheory.cli import compile_cache
 from flowtheory.cli.output import CliError
 from flowtheory.errors import FlowtheoryError
 
@@ -71,12 +78,42 @@ class _Terminated(BaseException):
     """SIGTERM, raised in the main thread so that atomic writers remove their temporaries."""
 
 
+class _Version(argparse.Action):
+    """``--version``: read from the installed packages' metadata only when asked for."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=kwargs.get("help"))
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit()
+
+
+def version_line() -> str:
+    """``flowtheory X.Y.Z (jax …, jaxlib …, sympy …, Python …)``, from the installed distributions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    libraries = ", ".join(f"{name} {installed(name)}" for name in ("jax", "jaxlib", "sympy"))
+    return f"flowtheory {installed('flowtheory')} ({libraries}, Python {sys.version.split()[0]})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from flowtheory.cli import derive_curvature, derive_functional, derive_ntk, flow, quintic, verify
 
     parser = Parser(
         prog="flowtheory",
         description="Metric flows with neural networks: derive, verify, run.",
+    )
+    parser.add_argument("--version", action=_Version, help="print the version (and those of jax, jaxlib, sympy, Python) and exit")
+    parser.add_argument(
+        "--no-compile-cache", dest="compile_cache", action="store_false",
+        help="compile every JAX function afresh instead of loading it from the cache folder (FLOWTHEORY_JAX_CACHE=0 does the same)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     derive = sub.add_parser("derive", help="derive kernels, functionals and curvature symbolically")
@@ -97,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     previous = _on_sigterm(_raise_terminated)
     try:
+        _prepare_jax(args.compile_cache)
         status = int(args.handler(args) or 0)
         sys.stdout.flush()  # a closed pipe surfaces here, inside the contract, not at interpreter exit
         return status
@@ -128,6 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         _on_sigterm(previous)
     return EXIT_BAD_INPUT
+
+
+def _prepare_jax(compile_cache_on: bool) -> None:
+    """What JAX reads when it is imported: the compilation cache, and no log lines on stderr other
+    than errors — XLA's C++ INFO and WARNING lines (``TF_CPP_MIN_LOG_LEVEL=2`` unless set) and absl's
+    Python warnings (optax and chex import absl).  No TensorFlow: no command imports it (the
+    ``reference`` extra is the tests' only).  A process that has imported JAX already, a test or a
+    notebook calling :func:`main`, keeps its own settings."""
+    if "jax" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from absl import logging as absl_logging
+
+    absl_logging.set_verbosity(absl_logging.ERROR)
+    compile_cache.configure(compile_cache_on)
 
 
 def _on_sigterm(handler):
