@@ -1,13 +1,24 @@
 """Rich notebook output (:mod:`flowtheory.reprs`): escaped, well-formed HTML tables that state the
-objects' numbers, LaTeX that renders, and sample summaries that never hold the points."""
+objects' numbers, LaTeX that renders, and sample summaries that never hold the points.
+
+The last tests run the library in a Jupyter notebook: a notebook built here (nbformat) and executed
+in a fresh kernel (nbclient, ipykernel: this interpreter) displays a functional, a flow spec, a proof
+result, a point sample, its σ-measure and the results of a kernel flow, a training run and
+Donaldson's construction.  Each display must carry its rich MIME type — LaTeX for the symbolic
+objects, HTML for the results — the HTML must parse with every tag closed, its numbers must be the
+objects' (to the 4 significant digits shown), and every formula of the LaTeX must typeset with
+matplotlib's mathtext."""
 
 import io
+import json
 import re
 from html.parser import HTMLParser
 
+import nbformat
 import numpy as np
 import pytest
 from matplotlib.mathtext import math_to_image
+from nbclient import NotebookClient
 
 from flowtheory import functionals
 from flowtheory.proof import Check, Outcome, Proof
@@ -150,3 +161,93 @@ def test_sigma_result_table_states_sigma_with_its_standard_error():
     sigma, se = (float(x) for x in s["σ (B.11), dimensionless"].split(" ± "))
     assert sigma == pytest.approx(result.sigma, rel=1e-3) and se == pytest.approx(result.sigma_stderr, rel=1e-3)
     assert int(s["points"]) == 300
+
+
+# --- in a notebook ------------------------------------------------------------------------------
+
+SETUP = """\
+import json
+import jax
+import numpy as np
+import numerics
+from flowtheory import functionals
+from flowtheory.spec import FlowSpec
+from flowtheory_proofs.functionals_kahler import eta_definition
+from numerics.cy.donaldson import DonaldsonResult
+from numerics.cy.hypersurface import fermat_quintic
+from numerics.cy.kernel_flow import FlowResult
+from numerics.cy.measure import fs_sigma
+from numerics.cy.metric_training import TrainingResult
+from numerics.cy.sampling import sample_points
+
+sample = sample_points(fermat_quintic(), 200, jax.random.PRNGKey(0))
+sigma = fs_sigma(sample)
+flow = FlowResult([0.37, 0.2, 0.09], [0.38, 0.36, 0.35], 1, [0.4, 0.2], np.zeros((5, 3, 3)), np.zeros((4, 3, 3)), {"kernel": "<delta>"})
+training = TrainingResult([0.38, 0.1, 0.05], [0.39, 0.12, 0.07], {"total": [0.3, 0.1], "sigma": [0.2, 0.06], "kahler": [0.1, 0.04]},
+                          [1.5, 1.25], params=None)
+donaldson = DonaldsonResult([1, 2], [5, 15], [0.37, 0.2], [0.01, 0.008], [0.5, 2.0], [[0.1, 1e-3], [0.2, 1e-4]])
+print(json.dumps({"n": len(sample), "sigma": sigma.sigma, "sigma_stderr": sigma.sigma_stderr}))
+"""
+
+#: (expression displayed by a cell, the MIME type it must carry)
+DISPLAYS = [
+    ('functionals.preset("perelman", 2)', "text/latex"),
+    ('FlowSpec.preset("kahler-ricci", 1, sigma=0.5)', "text/latex"),
+    ("eta_definition.run()", "text/html"),
+    ("sample", "text/html"),
+    ("sigma", "text/html"),
+    ("flow", "text/html"),
+    ("training", "text/html"),
+    ("donaldson", "text/html"),
+]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SETUP)] + [nbformat.v4.new_code_cell(expr) for expr, _ in DISPLAYS]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path_factory.mktemp("nb"))}}).execute()
+    nbformat.validate(nb)
+    return nb
+
+
+def _data(cell) -> dict:
+    results = [o for o in cell.outputs if o.output_type == "execute_result"]
+    assert len(results) == 1, cell.outputs
+    return results[0].data
+
+
+@pytest.mark.parametrize("index", range(len(DISPLAYS)), ids=[expr for expr, _ in DISPLAYS])
+def test_each_display_carries_its_rich_type_and_renders(executed, index):
+    expr, mime = DISPLAYS[index]
+    data = _data(executed.cells[1 + index])
+    assert mime in data and "text/plain" in data
+    if mime == "text/latex":
+        found = formulas(data[mime])
+        assert found and all(renders(f) for f in found)
+    else:
+        p = parse(data[mime])
+        assert p.tables and all(len(t) >= 1 for t in p.tables)
+
+
+def test_the_displayed_numbers_are_the_objects(executed):
+    printed = json.loads(next(o.text for o in executed.cells[0].outputs if o.output_type == "stream"))
+    cells = {expr: _data(executed.cells[1 + i]) for i, (expr, _) in enumerate(DISPLAYS)}
+    sample = summary(cells["sample"]["text/html"])
+    assert int(sample["points"]) == printed["n"] == sum(int(k) for k in sample["points per patch 0…4"].split(", "))
+    assert sample["charts used (patch, eliminated)"].endswith(" of 20")
+    sigma, se = (float(x) for x in summary(cells["sigma"]["text/html"])["σ (B.11), dimensionless"].split(" ± "))
+    assert sigma == pytest.approx(printed["sigma"], rel=1e-3) and se == pytest.approx(printed["sigma_stderr"], rel=1e-3)
+    # the flow's gains are σ(step 0)/σ(step n): 0.37/0.09 and 0.38/0.35; its parameter is escaped text
+    flow = parse(cells["flow"]["text/html"])
+    assert [(r[0], float(r[3])) for r in flow.tables[0][1:]] == [("σ train (B.11)", pytest.approx(0.37 / 0.09, rel=1e-3)),
+                                                                ("σ test", pytest.approx(0.38 / 0.35, rel=1e-3))]
+    assert ["kernel", "<delta>"] in flow.tables[1] and "delta" not in flow.tags
+    training = parse(cells["training"]["text/html"])
+    assert float(training.tables[0][2][3]) == pytest.approx(0.39 / 0.07, rel=1e-3)
+    assert ["seconds", "2.75"] in training.tables[2]
+    rows = parse(cells["donaldson"]["text/html"]).tables[0][1:]
+    assert [(int(r[0]), r[2]) for r in rows] == [(1, "0.37 ± 0.01"), (2, "0.2 ± 0.008")]
+    proof = summary(cells["eta_definition.run()"]["text/html"])
+    assert proof["verdict"] == "agrees after correction" and re.search(r"\(B\.11\)", proof["correction of the print"])

@@ -32,9 +32,9 @@ from __future__ import annotations
 import html
 import math
 from numbers import Integral, Real
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
-__all__ = ["cell_text", "html_table", "latex_block", "plus_minus"]
+__all__ = ["cell_text", "history_rows", "html_table", "latex_block", "plus_minus"]
 
 #: Significant digits of a float in a table cell.
 DIGITS = 4
@@ -95,6 +95,16 @@ def html_table(
         out.append("<tr>" + first + "".join(f"<td>{c}</td>" for c in rest) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
+
+
+def history_rows(histories: Mapping[str, Sequence[float]]) -> list[tuple[str, float, float, float | None]]:
+    """``(name, first, last, first/last)`` for each non-empty history (for a σ history the ratio is
+    the gain σ(start)/σ(end)); the ratio is ``None`` where the last value is 0.
+
+    >>> history_rows({"σ train": [0.4, 0.2, 0.1], "empty": []})
+    [('σ train', 0.4, 0.1, 4.0)]
+    """
+    return [(name, h[0], h[-1], h[0] / h[-1] if h[-1] != 0 else None) for name, h in histories.items() if len(h)]
 
 
 def latex_block(text: str, formulas: Iterable[str]) -> str:

@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from flowtheory.errors import InvalidParameterError
+from flowtheory.reprs import html_table, plus_minus
 from numerics.cy.measure import FS_SCALE
 from numerics.cy.metric_models import wirtinger_hessian
 from numerics.cy.patches import Chart, embedding_jacobian
@@ -103,6 +104,15 @@ class DonaldsonResult:
     val_sigma_stderr: list[float]
     seconds: list[float]
     changes: list[list[float]]
+
+    def _repr_html_(self) -> str:
+        """Notebook display (:mod:`flowtheory.reprs`): one row per ``k`` — sections, σ_k on the
+        validation points with its standard error, the last relative change of the T-iteration,
+        seconds."""
+        rows = [(k, n, plus_minus(s, se), c[-1] if c else None, t)
+                for k, n, s, se, c, t in zip(self.k, self.n_sections, self.val_sigma, self.val_sigma_stderr, self.changes, self.seconds)]
+        return html_table(rows, header=("k", "sections", "σ_k (validation)", "last ‖Δh‖/‖h‖", "seconds"),
+                          caption="Donaldson's balanced metrics", row_headers=False)
 
 
 def donaldson_study(surface, ks, train, val, *, iterations: int = 10, on_degree=None) -> DonaldsonResult:

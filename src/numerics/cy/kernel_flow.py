@@ -43,6 +43,7 @@ import sympy as sp
 
 from flowtheory import sigma_loss
 from flowtheory.errors import InvalidParameterError, NotPositiveDefiniteError
+from flowtheory.reprs import cell_text, history_rows, html_table
 from numerics.cy.measure import clustered_stderr, fs_metric, point_data, sigma_terms
 from numerics.cy.patches import chart
 
@@ -188,6 +189,19 @@ class FlowResult:
     @property
     def test_gain(self) -> float:
         return self.test_sigma[0] / self.test_sigma[-1]
+
+    def _repr_html_(self) -> str:
+        """Notebook display (:mod:`flowtheory.reprs`): σ at the first and last step with the gains,
+        then the steps, rejections, step sizes and parameters; never the metrics."""
+        n = len(self.step_sizes)
+        sigma = html_table(history_rows({"σ train (B.11)": self.train_sigma, "σ test": self.test_sigma}),
+                           header=("", "step 0", f"step {n}", "gain σ(0)/σ(end)"), caption=f"kernel flow (3.5): {n} step{'s' * (n != 1)}")
+        low, high = (min(self.step_sizes), max(self.step_sizes)) if n else (None, None)
+        rows = [("rejected (halved) steps", self.rejected_steps),
+                ("step size Δt", low if low == high else f"{cell_text(low)} to {cell_text(high)}"),
+                ("train, test points", f"{len(self.g_train)}, {len(self.g_test)}"),
+                *self.parameters.items()]
+        return sigma + "\n" + html_table(rows)
 
 
 def kernel_apply(kernel, train: PointSet, test: PointSet, *, clusters: tuple[int, int] | None = None,

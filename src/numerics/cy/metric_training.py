@@ -32,6 +32,7 @@ import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositiveDefiniteError
+from flowtheory.reprs import history_rows, html_table
 from numerics.cy.kernel_flow import sigma_of
 from numerics.cy.measure import point_data
 from numerics.cy.metric_models import MetricNetwork, Params
@@ -136,6 +137,19 @@ class TrainingResult:
     @property
     def train_gain(self) -> float:
         return self.train_sigma[0] / self.train_sigma[-1]
+
+    def _repr_html_(self) -> str:
+        """Notebook display (:mod:`flowtheory.reprs`): σ on both sets at epoch 0 and at the end with
+        the gains, the loss terms at the first and last epoch, and the time; never the parameters."""
+        e = len(self.seconds_per_epoch)
+        sigma = html_table(history_rows({"σ train (B.11)": self.train_sigma, "σ validation": self.val_sigma}),
+                           header=("", "epoch 0", f"epoch {e}", "gain σ(0)/σ(end)"), caption=f"metric network training: {e} epoch{'s' * (e != 1)}")
+        parts = [sigma]
+        if e:
+            parts.append(html_table(history_rows({f"loss: {k}": v for k, v in self.loss_terms.items()}),
+                                    header=("", "epoch 1", f"epoch {e}", "first / last")))
+            parts.append(html_table([("seconds", sum(self.seconds_per_epoch)), ("seconds per epoch (last)", self.seconds_per_epoch[-1])]))
+        return "\n".join(parts)
 
 
 def metric_on(net: MetricNetwork, params: Params, data: TrainingSet, chunk: int = 8192) -> jax.Array:
