@@ -107,7 +107,8 @@ def test_proof_result_table_states_verdict_and_every_check():
     # worst error/tolerance is 2.0/1.0, shown to 4 significant digits
     assert float(dict(map(tuple, p.tables[0]))["worst error / tolerance"]) == pytest.approx(result.worst_ratio, rel=1e-4)
     checks = p.tables[1][1:]
-    assert [(c[0], float(c[1]), float(c[2]), c[3]) for c in checks] == [("a <b> check", 0.5, 1.0, "yes"), ("a failing check", 2.0, 1.0, "no")]
+    assert [(c[0], float(c[1]), float(c[2]), c[4]) for c in checks] == [("a <b> check", 0.5, 1.0, "yes"), ("a failing check", 2.0, 1.0, "no")]
+    assert [c[3] for c in checks] == [c.error_kind for c in result.checks]
     assert p.tables[2][1:] == [["x = x", "yes"]]
     assert "i" not in p.tags
 

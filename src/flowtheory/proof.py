@@ -175,8 +175,8 @@ class ProofResult:
 
     def _repr_html_(self) -> str:
         """Notebook display (:mod:`flowtheory.reprs`): the verdict and its numbers, then one row per
-        numeric check and per symbolic identity.  The derived and printed forms are the attributes
-        ``derived`` and ``printed``."""
+        numeric check (with its :data:`ERROR_KINDS` kind) and per symbolic identity.  The derived and
+        printed forms are the attributes ``derived`` and ``printed``."""
         summary = [
             ("verdict", self.verdict),
             ("equations", ", ".join(self.equations) or None),
@@ -188,8 +188,8 @@ class ProofResult:
         ]
         parts = [html_table([(name, value) for name, value in summary if value is not None], caption=f"proof {self.id}: {self.title}")]
         if self.checks:
-            rows = [(c.name, c.error, c.tolerance, c.passed) for c in self.checks]
-            parts.append(html_table(rows, header=("numeric check", "error", "tolerance", "passed")))
+            rows = [(c.name, c.error, c.tolerance, c.error_kind, c.passed) for c in self.checks]
+            parts.append(html_table(rows, header=("numeric check", "error", "tolerance", "kind of error", "passed")))
         if self.symbolic_checks:
             parts.append(html_table(self.symbolic_checks.items(), header=("symbolic identity", "holds")))
         return "\n".join(parts)
