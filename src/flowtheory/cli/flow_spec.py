@@ -190,7 +190,13 @@ class FlowFile:
         }
 
     def prepare(self, *, size: int, sigma: float, dt: float):
-        """The :class:`numerics.grid.presets.PreparedFlow` of this file on ``size`` points per axis."""
+        """The :class:`numerics.grid.presets.PreparedFlow` of this file on ``size`` points per axis, with the
+        Gaussian kernel of width ``sigma`` (``0``: the local flow) and time step ``dt``.
+
+        Raises:
+            InvalidFileError: an expression that does not parse or breaks a bound, a metric that is not
+                symmetric, initial data that :func:`numerics.grid.presets.prepare_spec` refuses (naming the file).
+        """
         import sympy as sp
 
         from flowtheory.spec import FlowSpec, GaussianKernel
@@ -199,7 +205,7 @@ class FlowFile:
         user = tuple(sp.Symbol(n, real=True) for n in self.coordinates)
         names = {s.name: s for s in user}
         f = _functional(self)
-        kernel = "local" if self.kernel == "local" else GaussianKernel(sp.nsimplify(sigma))
+        kernel = GaussianKernel(sp.nsimplify(sigma)) if sigma else "local"
         spec = FlowSpec(f, kernel)
         if f.parameters:
             values = {}
@@ -207,14 +213,14 @@ class FlowFile:
                 values[key] = self._expression(text, {}, f"parameters.{key}")
             spec = spec.with_parameters(values)
         if f.variable == "metric":
-            to_f = dict(zip(user, f.coords))
             n = len(user)
-            initial = {f"g_{i}{j}": self._expression(self.metric[i][j], names, f"metric[{i}][{j}]").xreplace(to_f)
-                       for i in range(n) for j in range(i, n)}
+            g = sp.Matrix(n, n, lambda i, j: self._expression(self.metric[i][j], names, f"metric[{i}][{j}]"))
             for i in range(n):
                 for j in range(i + 1, n):
-                    if sp.simplify(self._expression(self.metric[i][j], names, "metric") - self._expression(self.metric[j][i], names, "metric")) != 0:
+                    if sp.simplify(g[i, j] - g[j, i]) != 0:
                         raise InvalidFileError(self.path, f"not symmetric: metric[{i}][{j}] = {self.metric[i][j]!r} but metric[{j}][{i}] = {self.metric[j][i]!r}", field="metric")
+            to_f = dict(zip(user, f.coords))
+            initial = {f"g_{i}{j}": g[i, j].xreplace(to_f) for i in range(n) for j in range(i, n)}
         else:
             m = len(user) // 2
             z, zbar = f.coords[:m], f.coords[m:]
