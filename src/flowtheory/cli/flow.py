@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     flow_sub = p.add_subparsers(dest="flow_command", required=True, metavar="FLOW_COMMAND")
     run = flow_sub.add_parser("run", help="integrate a flow preset or a flow file and write trajectory, plot and summary")
     run.add_argument("spec", metavar="SPEC", help=f"flow preset ({', '.join(PRESET_NAMES)}) or flow file FILE.toml / FILE.json (see README)")
-    run.add_argument("--steps", type=bounded_int(1, STEPS_MAX), default=None, help=f"total time steps (1 to {STEPS_MAX}; default 200, or the flow file's)")
+    run.add_argument("--steps", type=bounded_int(1, STEPS_MAX), default=None, help=f"total time steps (1 to {STEPS_MAX}; default: the preset's, long enough to fit the late decay rate, or the flow file's)")
     run.add_argument("--dt", type=bounded_float(0, 1, low_open=True), default=None, help="time step in (0, 1] (default: the preset's stable step for the grid, or the flow file's)")
     run.add_argument("--grid", type=bounded_int(4, GRID_MAX), default=None, help=f"grid points per axis, even, 4 to {GRID_MAX} (default: the preset's or the flow file's)")
     run.add_argument("--sigma", type=bounded_float(0, SIGMA_MAX), default=None, help=f"width of the Gaussian metric-NTK (2.30) in chart coordinates (tori), 0 to {SIGMA_MAX:g}; 0 = local flow (default 0, or the flow file's)")
@@ -93,7 +93,9 @@ def _apply_flow_file(args):
     from flowtheory.cli import flow_spec
 
     if not flow_spec.is_flow_file(args.spec):
-        args.steps = 200 if args.steps is None else args.steps
+        from numerics.grid.presets import default_steps
+
+        args.steps = default_steps(args.spec) if args.steps is None else args.steps
         args.sigma = 0.0 if args.sigma is None else args.sigma
         return None
     flow_file = flow_spec.load(Path(args.spec))
@@ -247,7 +249,7 @@ def _run(args) -> int:
     import numpy as np
 
     from flowtheory.cli.flow_spec import stepper
-    from numerics.grid.presets import prepare
+    from numerics.grid.presets import fit_decay_rate, prepare
     from numerics.io.progress import progress_bar
     from numerics.io.provenance import run_record, save_npz_atomic, write_json_atomic
 
@@ -316,8 +318,7 @@ def _run(args) -> int:
     _plot(out / "flow.png", ts_a, energy_a, spread_a, f"{args.spec} (grid {parameters['grid']}, sigma {args.sigma})",
           prepared.energy_label)
     monotone = bool(np.all(np.diff(energy_a) <= 0)) if prepared.monotone == "decreasing" else None
-    positive = spread_a > 0
-    rate = float(-np.polyfit(ts_a[positive], np.log(spread_a[positive]), 1)[0]) if positive.sum() >= 2 else None
+    fit = fit_decay_rate(ts_a, spread_a)  # over the last quarter of the run
     result = {
         "spec": args.spec,
         "steps": step,
@@ -329,7 +330,10 @@ def _run(args) -> int:
         "expected_monotone": prepared.monotone,
         "spread_initial": float(spread_a[0]),
         "spread_final": float(spread_a[-1]),
-        "spread_decay_rate": rate,
+        "spread_decay_rate": None if fit is None else fit[0],
+        "spread_decay_fit_t": None if fit is None else list(fit[1:]),
+        "spread_decay_rate_theory": None if prepared.decay_rate is None else prepared.decay_rate(),
+        "spread_decay_theory": prepared.decay_theory,
         "files": {name: str(out / name) for name in PRODUCTS},
         "resumed_from": resumed_from,
         "run_record": run_record(args.seed, parameters),
@@ -354,5 +358,8 @@ def _render(result: dict) -> None:
     if result["expected_monotone"]:
         console.print(f"functional {result['expected_monotone']} at every saved step: {result['energy_monotone']}")
     if result["spread_decay_rate"] is not None:
-        console.print(f"fitted decay rate of the spread: {result['spread_decay_rate']:.4g}")
+        theory = result["spread_decay_rate_theory"]
+        said = "" if theory is None else f" (theory {theory:#.4g}, {result['spread_decay_theory']})"
+        t0, t1 = result["spread_decay_fit_t"]
+        console.print(f"decay rate: fitted {result['spread_decay_rate']:#.4g}{said}, spread fitted over t = {t0:.4g} to {t1:.4g}")
     console.print(f"wrote {', '.join(result['files'].values())}")
