@@ -104,7 +104,7 @@ def version_line() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from flowtheory.cli import derive_curvature, derive_functional, derive_ntk, flow, quintic, verify
+    from flowtheory.cli import derive_curvature, derive_functional, derive_ntk, flow, quintic, reproduce, verify
 
     parser = Parser(
         prog="flowtheory",
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     derive_sub = derive.add_subparsers(dest="what", required=True, metavar="WHAT")
     for module in (derive_ntk, derive_functional, derive_curvature):
         module.register(derive_sub)
-    for module in (verify, flow, quintic):
+    for module in (verify, flow, quintic, reproduce):
         module.register(sub)
     return parser
 

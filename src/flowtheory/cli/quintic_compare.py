@@ -175,11 +175,12 @@ def _rows(out: dict) -> list[tuple[str, ...]]:
     rows = []
     for stage, name in LEARNERS.items():
         r = s[stage]
-        rows.append((name, f"{r['val_sigma'][0]:.4f}", f"{r['val_sigma_final']:.4f} ± {r['val_sigma_final_stderr']:.4f}", f"{r['val_gain']:.3g}",
-                     f"{r['train_gain']:.3g}"))
+        rows.append((name, f"{r['val_sigma'][0]:.4f} ± {r['val_sigma_initial_stderr']:.4f}", f"{r['val_sigma_final']:.4f} ± {r['val_sigma_final_stderr']:.4f}",
+                     f"{r['val_gain']:.3g} ± {r['val_gain_stderr']:.2g}", f"{r['train_gain']:.3g}"))
     for name, r in s["kernel_flow"].items():
-        rows.append((f"flow (3.5), {name} metric-NTK (Δt {r['lr']:g})", f"{r['test_sigma'][0]:.4f}", f"{r['test_sigma'][-1]:.4f}",
-                     f"{r['test_gain']:.3g}", f"{r['train_gain']:.3g}"))
+        rows.append((f"flow (3.5), {name} metric-NTK (Δt {r['lr']:g})", f"{r['test_sigma'][0]:.4f} ± {r['test_sigma_initial_stderr']:.4f}",
+                     f"{r['test_sigma'][-1]:.4f} ± {r['test_sigma_final_stderr']:.4f}", f"{r['test_gain']:.3g} ± {r['test_gain_stderr']:.2g}",
+                     f"{r['train_gain']:.3g}"))
     d = s["donaldson"]
     for k, sigma, se in zip(d["k"], d["val_sigma"], d["val_sigma_stderr"]):
         rows.append((f"Donaldson balanced metric, k = {k}", "", f"{sigma:.4f} ± {se:.4f}", "", ""))

@@ -27,6 +27,7 @@ Every final σ carries its Monte-Carlo standard error (:func:`numerics.cy.kernel
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
@@ -110,13 +111,21 @@ class Comparison:
     trained_params: object = None
 
 
+def gain_stderr(before: float, before_se: float, after: float, after_se: float) -> float:
+    """Standard error of the gain ``before/after`` from those of the two σ (delta method, the two
+    estimates taken as independent)."""
+    return before / after * math.hypot(before_se / before, after_se / after)
+
+
 def _training_stage(net, surface, train_set, val_set, settings, key, on_epoch) -> tuple[dict, object]:
     from numerics.cy.metric_training import train
 
+    _, initial_se = network_sigma(net, settings.initial_parameters(net, key), val_set)
     result = train(net, surface, train_set, val_set, settings, key, on_epoch=on_epoch)
     sigma, stderr = network_sigma(net, result.params, val_set)
     return {"train_sigma": result.train_sigma, "val_sigma": result.val_sigma, "val_gain": result.val_gain,
-            "train_gain": result.train_gain, "val_sigma_final": sigma, "val_sigma_final_stderr": stderr,
+            "val_gain_stderr": gain_stderr(result.val_sigma[0], initial_se, sigma, stderr), "train_gain": result.train_gain,
+            "val_sigma_initial_stderr": initial_se, "val_sigma_final": sigma, "val_sigma_final_stderr": stderr,
             "seconds_per_epoch": result.seconds_per_epoch}, result.params
 
 
@@ -136,9 +145,10 @@ def compare_learners(surface, train_set, val_set, flow_train, flow_test, setting
 
     Returns:
         The :class:`Comparison`; per stage (JSON-able): ``finite`` and ``linearised``: ``train_sigma``,
-        ``val_sigma`` (per epoch, epoch 0 first), ``val_gain``, ``train_gain``, ``val_sigma_final``
-        (± ``_stderr``), ``seconds_per_epoch``; ``kernel_flow``: ``initial`` and ``learned``, each
-        ``lr``, ``train_sigma``, ``test_sigma`` (per step), ``train_gain``, ``test_gain``, ``scan``, ``seconds``
+        ``val_sigma`` (per epoch, epoch 0 first), ``val_gain`` (± ``val_gain_stderr``), ``train_gain``,
+        ``val_sigma_initial_stderr``, ``val_sigma_final`` (± ``_stderr``), ``seconds_per_epoch``; ``kernel_flow``: ``initial`` and ``learned``, each
+        ``lr``, ``train_sigma``, ``test_sigma`` (per step), ``train_gain``, ``test_gain`` (± ``test_gain_stderr``),
+        the standard errors of the first and last σ, ``scan``, ``seconds``
         (the whole step-size scan);
         ``donaldson``: ``k``, ``n_sections``, ``val_sigma`` (± ``val_sigma_stderr``), ``seconds``.
     """
@@ -174,6 +184,8 @@ def compare_learners(surface, train_set, val_set, flow_train, flow_test, setting
             flows[name] = frozen_kernel_flow(net, params, surface, flow_train, flow_test, lambda lr: FlowSettings(lr=lr),
                                              settings.flow_step_sizes, settings.flow_steps)
             flows[name]["seconds"] = time.perf_counter() - start
+            f = flows[name]
+            f["test_gain_stderr"] = gain_stderr(f["test_sigma"][0], f["test_sigma_initial_stderr"], f["test_sigma"][-1], f["test_sigma_final_stderr"])
             tick("kernel_flow")()
         finish("kernel_flow", flows)
     if "donaldson" not in out.stages:

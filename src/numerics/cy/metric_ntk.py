@@ -180,7 +180,8 @@ def frozen_kernel_flow(net: MetricNetwork, params: Params, surface, train, test,
 
     Returns:
         ``{"lr", "train_gain", "test_gain", "train_sigma", "test_sigma", "scan"}`` with ``scan`` the
-        ``(lr, train gain, test gain)`` of every step size that completed.
+        ``(lr, train gain, test gain)`` of every step size that completed, and the standard errors
+        ``{train,test}_sigma_{initial,final}_stderr`` of the first and last σ.
     """
     from dataclasses import replace
 
@@ -200,6 +201,11 @@ def frozen_kernel_flow(net: MetricNetwork, params: Params, surface, train, test,
             best = (float(lr), result)
     if best is None:
         raise NotPositiveDefiniteError(f"no step size of {list(lrs)} keeps the metrics positive definite for {steps} steps")
+    from numerics.cy.kernel_flow import sigma_with_error
+
     lr, result = best
+    errors = {f"{name}_sigma_{when}_stderr": sigma_with_error(g, points.weights, points.omega2)[1]
+              for name, points, final in (("train", train, result.g_train), ("test", test, result.g_test))
+              for when, g in (("initial", points.g_fs), ("final", final))}
     return {"lr": lr, "train_gain": result.train_gain, "test_gain": result.test_gain, "train_sigma": result.train_sigma,
-            "test_sigma": result.test_sigma, "scan": scan}
+            "test_sigma": result.test_sigma, "scan": scan, **errors}
