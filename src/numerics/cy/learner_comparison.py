@@ -53,7 +53,8 @@ class ComparisonSettings:
         epochs, batch, lr, init: training (:class:`numerics.cy.metric_training.TrainSettings`);
             ``init="standard"`` (every layer random) is the NTK theory's setting, so that the
             linearised twin is the network's frozen-kernel limit.
-        flow_steps, flow_step_sizes: the flow (3.5) with the frozen kernels.
+        flow_steps, flow_scan_steps, flow_step_sizes: the flow (3.5) with the frozen kernels: each step
+            size of the grid for ``flow_scan_steps`` steps, then ``flow_steps`` at the best.
         donaldson_k, donaldson_iterations: the balanced metrics' degrees and T-iterations.
     """
 
@@ -66,6 +67,7 @@ class ComparisonSettings:
     lr: float = 1e-3
     init: str = "standard"
     flow_steps: int = 50
+    flow_scan_steps: int = 10
     flow_step_sizes: tuple[float, ...] = FLOW_STEP_SIZES
     donaldson_k: tuple[int, ...] = (1, 2, 3, 4)
     donaldson_iterations: int = 10
@@ -73,8 +75,8 @@ class ComparisonSettings:
     def __post_init__(self):
         if self.model != "phi":
             raise InvalidParameterError(f"the comparison trains the φ-model (points of all charts, as Donaldson needs), got {self.model!r}")
-        if not (isinstance(self.flow_steps, int) and self.flow_steps >= 1):
-            raise InvalidParameterError(f"flow_steps must be a positive integer, got {self.flow_steps!r}")
+        if not all(isinstance(n, int) and n >= 1 for n in (self.flow_steps, self.flow_scan_steps)):
+            raise InvalidParameterError(f"flow_steps and flow_scan_steps must be positive integers, got {self.flow_steps!r}, {self.flow_scan_steps!r}")
         if not self.flow_step_sizes or not all(np.isfinite(s) and s > 0 for s in self.flow_step_sizes):
             raise InvalidParameterError(f"flow_step_sizes must be positive numbers, got {self.flow_step_sizes!r}")
         if not all(isinstance(k, int) and 1 <= k for k in self.donaldson_k):
@@ -182,7 +184,7 @@ def compare_learners(surface, train_set, val_set, flow_train, flow_test, setting
         for name, params in (("initial", params0), ("learned", out.trained_params)):
             start = time.perf_counter()
             flows[name] = frozen_kernel_flow(net, params, surface, flow_train, flow_test, lambda lr: FlowSettings(lr=lr),
-                                             settings.flow_step_sizes, settings.flow_steps)
+                                             settings.flow_step_sizes, settings.flow_steps, settings.flow_scan_steps)
             flows[name]["seconds"] = time.perf_counter() - start
             f = flows[name]
             f["test_gain_stderr"] = gain_stderr(f["test_sigma"][0], f["test_sigma_initial_stderr"], f["test_sigma"][-1], f["test_sigma_final_stderr"])

@@ -169,7 +169,8 @@ def _ntk_product(net: MetricNetwork, params: Params, train_chart: Chart, where: 
     return hermitian_from_real(pushed)
 
 
-def frozen_kernel_flow(net: MetricNetwork, params: Params, surface, train, test, settings_of, lrs, steps: int) -> dict:
+def frozen_kernel_flow(net: MetricNetwork, params: Params, surface, train, test, settings_of, lrs, steps: int,
+                       scan_steps: int | None = None) -> dict:
     r"""The flow (3.5) from Fubini–Study with the metric-NTK of ``net`` frozen at ``params`` as kernel
     (:func:`metric_ntk_apply`), at each step size of ``lrs``; the one with the largest train gain
     and no halved step is kept (a kernel's scale is absorbed by Δt, so each kernel gets its own).
@@ -177,11 +178,13 @@ def frozen_kernel_flow(net: MetricNetwork, params: Params, surface, train, test,
     Args:
         train, test: :class:`numerics.cy.kernel_flow.PointSet` in one chart.
         settings_of: ``lr -> FlowSettings`` (the loss rule of the flow; ``max_backoff`` 0 is set here).
+        scan_steps: steps of the scan over ``lrs`` (default ``steps``); the best step sizes then run
+            ``steps`` steps, in the order of their scan gains, until one completes.
 
     Returns:
         ``{"lr", "train_gain", "test_gain", "train_sigma", "test_sigma", "scan"}`` with ``scan`` the
-        ``(lr, train gain, test gain)`` of every step size that completed, and the standard errors
-        ``{train,test}_sigma_{initial,final}_stderr`` of the first and last σ.
+        ``(lr, train gain, test gain)`` after ``scan_steps`` steps of every step size that completed,
+        and the standard errors ``{train,test}_sigma_{initial,final}_stderr`` of the first and last σ.
     """
     from dataclasses import replace
 
@@ -190,15 +193,22 @@ def frozen_kernel_flow(net: MetricNetwork, params: Params, surface, train, test,
     from numerics.cy.patches import chart as chart_of
 
     apply = metric_ntk_apply(net, params, chart_of(surface, train.z), chart_of(surface, test.z))
-    best, scan = None, []
-    for lr in lrs:
+    scan_steps = steps if scan_steps is None else min(int(scan_steps), steps)
+
+    def flow(lr, n):
         try:
-            result = run_flow(apply, train, test, replace(settings_of(lr), max_backoff=0), steps)
+            return run_flow(apply, train, test, replace(settings_of(lr), max_backoff=0), n)
         except NotPositiveDefiniteError:
-            continue
-        scan.append((float(lr), result.train_gain, result.test_gain))
-        if best is None or result.train_gain > best[1].train_gain:
-            best = (float(lr), result)
+            return None
+
+    scanned = [(float(lr), flow(lr, scan_steps)) for lr in lrs]
+    scan = [(lr, r.train_gain, r.test_gain) for lr, r in scanned if r is not None]
+    best = None
+    for lr, r in sorted(((lr, r) for lr, r in scanned if r is not None), key=lambda item: -item[1].train_gain):
+        result = r if scan_steps == steps else flow(lr, steps)
+        if result is not None:
+            best = (lr, result)
+            break
     if best is None:
         raise NotPositiveDefiniteError(f"no step size of {list(lrs)} keeps the metrics positive definite for {steps} steps")
     from numerics.cy.kernel_flow import sigma_with_error
