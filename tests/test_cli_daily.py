@@ -46,14 +46,15 @@ def test_version_names_the_installed_release(capsys):
 
 
 def test_commands_print_no_log_lines_and_a_jax_command_fills_the_cache(tmp_path):
-    """A symbolic and a JAX command: stderr empty (no absl, XLA or TensorFlow lines); the cache is on
-    by default and the sampler's executable lands in it."""
+    """A symbolic command and one that imports every proof module and runs JAX (the Fubini-Study
+    distance proof): stderr empty (no absl, XLA or TensorFlow lines); the cache is on by default and
+    the compiled distance lands in it."""
     cache = tmp_path / "jax"
-    for argv in (["derive", "ntk", "--network", "relu", "--dim", "1"], ["quintic", "sigma", "--metric", "fs", "--n", "300", "--seed", "2"]):
+    for argv in (["derive", "ntk", "--network", "relu", "--dim", "1"], ["verify", "--only", "cyd-fs-distance", "--json"]):
         done = flowtheory(*argv, cache=cache)
         assert done.returncode == 0 and done.stdout and not NOISE.search(done.stdout)
         assert done.stderr == ""
-    assert any("sample_block" in p.name for p in cache.iterdir())
+    assert any("fs_distance" in p.name for p in cache.iterdir())
 
 
 @pytest.mark.slow  # three runs of a JAX command in fresh interpreters: about 30 s of CPU
