@@ -241,6 +241,26 @@ def checkpoint_parameters(path: Path, arrays: dict, field: str = "parameters") -
     return value
 
 
+def restore_leaves(path: Path, arrays: dict, template):
+    """The pytree of ``template``'s structure from a checkpoint's arrays ``leaf_0, leaf_1, …`` (as
+    ``jax.tree_util.tree_leaves`` ordered them when saved), each checked for shape and finiteness and
+    cast to the template leaf's dtype; :class:`InvalidFileError` names the first bad leaf."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from flowtheory.errors import InvalidFileError
+
+    leaves, treedef = jax.tree_util.tree_flatten(template)
+    restored = []
+    for i, leaf in enumerate(leaves):
+        name = f"leaf_{i}"
+        if name not in arrays or arrays[name].shape != np.shape(leaf) or not np.all(np.isfinite(arrays[name])):
+            raise InvalidFileError(path, f"missing, of another shape than {np.shape(leaf)} or not finite", field=name)
+        restored.append(jnp.asarray(arrays[name], dtype=jnp.asarray(leaf).dtype))
+    return jax.tree_util.tree_unflatten(treedef, restored)
+
+
 def require_same_parameters(path: Path, saved: dict, parameters: dict, *, free: Iterable[str] = ()) -> None:
     """Refuse to resume from ``path`` unless its ``saved`` parameters equal this run's (``free`` ones aside)."""
     free = set(free)

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from flowtheory.cli.output import (CliError, bounded_float, bounded_int, checkpoint_parameters, emit, number_list, open_checkpoint,
-                                   prepare_output_folder, require_same_parameters, say, seed)
+                                   prepare_output_folder, require_same_parameters, restore_leaves, say, seed)
 
 COMPARE_FORMAT = "flowtheory.quintic.compare/1"
 PARAMS_FORMAT = "flowtheory.quintic.compare-params/1"
@@ -82,22 +82,9 @@ def _save_params(path: Path, params, parameters: dict) -> None:
 
 
 def _load_params(path: Path, parameters: dict, template):
-    import jax
-    import jax.numpy as jnp
-    import numpy as np
-
-    from flowtheory.errors import InvalidFileError
-
     data = open_checkpoint(path, PARAMS_FORMAT, ())
     require_same_parameters(path, checkpoint_parameters(path, data), parameters)
-    leaves, treedef = jax.tree_util.tree_flatten(template)
-    restored = []
-    for i, leaf in enumerate(leaves):
-        name = f"leaf_{i}"
-        if name not in data or data[name].shape != np.shape(leaf) or not np.all(np.isfinite(data[name])):
-            raise InvalidFileError(path, f"missing, of another shape than {np.shape(leaf)} or not finite", field=name)
-        restored.append(jnp.asarray(data[name]))
-    return jax.tree_util.tree_unflatten(treedef, restored)
+    return restore_leaves(path, data, template)
 
 
 def run_compare_command(args: argparse.Namespace) -> int:
