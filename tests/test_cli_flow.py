@@ -142,3 +142,28 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_figure_lines_follow_the_linearised_decay_rate(tmp_path, capsys):
+    """flow.png draws A·exp(−rate t) beside the spread and A'·exp(−2 rate t) beside the functional,
+    A and A' fitted over the window the rate is fitted in (decay_amplitude).  For the Kähler–Ricci
+    flow the rate is π² (modes (1, 0) of φ̇ ≈ ¼Δφ) and ∫η ln η ≈ ½∫(η − 1)²: over the last quarter
+    of 100 steps on 8² both lines lie on the saved values within 1e-4 (measured 4e-7 and 4e-6),
+    which a rate off by the next mode's (2π²) would miss by orders of magnitude."""
+    from numerics.grid.presets import decay_amplitude
+
+    out = tmp_path / "kr"
+    summary = run_json(capsys, "kahler-ricci-torus", "--grid", "8", "--steps", "100", "--out", str(out))
+    rate = summary["spread_decay_rate_theory"]
+    assert rate == pytest.approx(np.pi**2, rel=1e-14) and summary["spread_decay_theory"].startswith("π²")
+    data = np.load(out / "trajectory.npz")
+    t0, t1 = summary["spread_decay_fit_t"]
+    window = (data["ts"] >= t0) & (data["ts"] <= t1)
+    assert window.sum() >= 5
+    for name, law in (("spread", rate), ("energy", 2 * rate)):
+        amplitude = decay_amplitude(data["ts"], data[name], law, t0, t1)
+        line = amplitude * np.exp(-law * data["ts"][window])
+        assert np.max(np.abs(line / data[name][window] - 1)) < 1e-4, name
+        wrong = decay_amplitude(data["ts"], data[name], 2 * law, t0, t1) * np.exp(-2 * law * data["ts"][window])
+        assert np.max(np.abs(wrong / data[name][window] - 1)) > 0.1, name
+    assert (out / "flow.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -9,7 +9,9 @@ Writes, into ``--out`` (default ``flow-<SPEC>``, ``flow-<FILE stem>`` for a file
 
 * ``trajectory.npz`` — saved times, the fields at every saved step, the functional, the curvature
   spread, the grid's coordinates and a ``description`` of every key (:data:`TRAJECTORY_KEYS`);
-* ``flow.png`` — the functional and the curvature spread against time;
+* ``flow.png`` — the functional and the curvature spread against time (log axes where they fall by
+  decades, the linearised flow's decay law beside them where the preset states it) and the
+  curvature field at the first, the middle and the last saved step, the run named in the title;
 * ``summary.json`` — the figures printed, with ``run_record`` (seed, versions, parameters);
 * ``checkpoint.npz`` — the state after the last saved step (schema ``flowtheory.flow.checkpoint/1``,
   checked field by field on load); ``--resume`` continues from it (the parameters must match) up
@@ -212,30 +214,117 @@ def _load_checkpoint(path: Path, parameters: dict, initial: dict, steps: int):
     )
 
 
-def _plot(path: Path, ts, energy, spread, title: str, energy_label: str) -> None:
+SNAPSHOTS = 3
+"""Saved steps whose curvature field ``flow.png`` shows: the first, the middle and the last."""
+
+
+def _axis_label(name: str) -> str:
+    """A coordinate's axis label with its unit: angles on the sphere in radians, chart coordinates of a torus plain numbers."""
+    return {"theta": "θ (rad)", "phi": "φ (rad)"}.get(name, f"{name} (chart coordinate, dimensionless)")
+
+
+def _decays_over_decades(values) -> bool:
+    """Log axis for a positive quantity that falls by a factor 10 or more over the run."""
+    import numpy as np
+
+    return bool(np.all(values > 0)) and values[0] >= 10 * values[-1]
+
+
+def _title(args, parameters: dict, steps: int, t_final: float, flow_file) -> str:
+    """The run in words: preset or flow file (functional, manifold, kernel), grid, dt, steps, seed, σ."""
+    grid = " × ".join(map(str, parameters["grid"]))
+    if flow_file is None:
+        what = f"flow run {args.spec}"
+    else:
+        d = parameters["definition"]
+        what = f"flow run {Path(args.spec).name}: {d['functional']} on the {d['manifold']}, {d['integrator']}"
+    kernel = "local kernel (2.14)" if not args.sigma else f"Gaussian metric-NTK (2.30), σ = {args.sigma:g}"
+    return (f"{what}\ngrid {grid}, dt = {parameters['dt']:.3g}, {steps} step{'s' if steps != 1 else ''} to t = {t_final:.4g}, "
+            f"saved every {args.save_every}, seed {args.seed}, {kernel}")
+
+
+def _plot(path: Path, ts, energy, spread, *, title: str, prepared, fit, history: dict, save_every: int) -> None:
+    """``flow.png``: the functional and the curvature spread against t (log axes where they span
+    decades), and the curvature field at the first, a middle and the last saved step (heat maps on
+    2-d grids, a slice through the first two axes beyond; lines on 1-d).
+
+    Where the preset states the linearised flow's decay rate, the spread carries its law
+    :math:`A e^{-\\text{rate}\\,t}` and the functional :math:`A' e^{-2\\,\\text{rate}\\,t}` — every
+    preset's functional vanishes at its limit to second order in the deviation from it — with
+    :math:`A`, :math:`A'` fitted (:func:`numerics.grid.presets.decay_amplitude`) over the window
+    the rate is fitted in, which is shaded."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
-    a.plot(ts, energy, marker=".")
-    a.set_xlabel("t")
-    a.set_ylabel(energy_label)
-    a.set_title("functional")
-    spread = np.asarray(spread)
-    if np.all(spread > 0):
-        b.semilogy(ts, spread, marker=".")
-    else:
-        b.plot(ts, spread, marker=".")
-    b.set_xlabel("t")
-    b.set_ylabel("max - min")
-    b.set_title("curvature spread")
-    fig.suptitle(title)
-    fig.tight_layout()
+    from numerics.grid.presets import decay_amplitude
     from numerics.io.provenance import save_figure_atomic
 
+    fig = plt.figure(figsize=(14, 9.5))
+    axes = fig.subplot_mosaic([["energy"] * 3 + ["spread"] * 3, [f"s{k}" for k in range(SNAPSHOTS) for _ in (0, 1)]])
+    time_label = "flow time t (dimensionless)"
+    rate = None if prepared.decay_rate is None else prepared.decay_rate()
+    ts = np.asarray(ts)
+    a = axes["energy"]
+    energy = np.asarray(energy)
+    a.plot(ts, energy, marker=".", label=f"{prepared.energy_label} at each saved step")
+    if fit is not None and rate is not None and np.all(energy > 0):  # quadratic in the deviation that decays at rate
+        amplitude = decay_amplitude(ts, energy, 2 * rate, fit[1], fit[2])
+        a.plot(ts, amplitude * np.exp(-2 * rate * ts), "--", color="C3",
+               label=f"linearised flow: A·exp(−2·{rate:#.4g} t), quadratic in the decaying modes")
+    a.set_yscale("log" if _decays_over_decades(energy) else "linear")
+    a.set_xlabel(time_label)
+    a.set_ylabel(f"{prepared.energy_label} (dimensionless)")
+    a.set_title("the functional" + (f", {prepared.monotone} along a gradient flow" if prepared.monotone else ""))
+    a.legend(fontsize=8)
+
+    b = axes["spread"]
+    spread = np.asarray(spread)
+    b.plot(ts, spread, marker=".", label="max − min over the grid")
+    if fit is not None:
+        b.axvspan(fit[1], fit[2], color="0.85", label=f"fit window: fitted rate {fit[0]:#.4g}")
+        if rate is not None:
+            amplitude = decay_amplitude(ts, spread, rate, fit[1], fit[2])
+            b.plot(ts, amplitude * np.exp(-rate * ts), "--", color="C3",
+                   label=f"linearised flow: A·exp(−{rate:#.4g} t)\n({prepared.decay_theory})")
+    b.set_yscale("log" if _decays_over_decades(spread) else "linear")
+    b.set_xlabel(time_label)
+    b.set_ylabel(f"max − min of {prepared.curvature_label} (dimensionless)")
+    b.set_title(f"curvature spread: max − min of {prepared.curvature_label}")
+    b.legend(fontsize=8)
+
+    n_saved = len(ts)
+    picks = sorted({0, (n_saved - 1) // 2, n_saved - 1})
+    coordinates = prepared.coordinates()
+    names = prepared.coordinate_names
+    for k in range(SNAPSHOTS):
+        c = axes[f"s{k}"]
+        if k >= len(picks):
+            c.set_visible(False)
+            continue
+        i = picks[k]
+        field = np.asarray(prepared.curvature({name: values[i] for name, values in history.items()}))
+        mean = float(np.mean(field))  # shown apart: the deviation from it is what the flow removes
+        deviation = f"{prepared.curvature_label} − mean (dimensionless)"
+        c.set_title(f"{prepared.curvature_label} at t = {ts[i]:.4g} (step {i * save_every})\nmean over the grid points {mean:.6g}", fontsize=10)
+        if field.ndim == 1:
+            c.plot(coordinates[0], field - mean, label=f"{prepared.curvature_label} − mean")
+            c.set_xlabel(_axis_label(names[0]))
+            c.set_ylabel(deviation)
+            c.legend(fontsize=8)
+            continue
+        where = (slice(None), slice(None)) + (0,) * (field.ndim - 2)
+        mesh = c.pcolormesh(coordinates[0][where], coordinates[1][where], field[where] - mean, shading="auto", cmap="viridis")
+        fig.colorbar(mesh, ax=c, label=deviation)
+        c.set_xlabel(_axis_label(names[0]))
+        c.set_ylabel(_axis_label(names[1]))
+        if field.ndim > 2:
+            c.set_title(c.get_title() + "\nslice " + ", ".join(f"{n} = {coordinates[j][(0,) * field.ndim]:.3g}" for j, n in enumerate(names) if j >= 2),
+                        fontsize=9)
+    fig.suptitle(title)
+    fig.tight_layout()
     save_figure_atomic(path, fig, dpi=100)
     plt.close(fig)
 
@@ -315,10 +404,10 @@ def _run(args) -> int:
     save_npz_atomic(out / "trajectory.npz", ts=ts_a, energy=energy_a, spread=spread_a,
                     coordinates=prepared.coordinates(), coordinate_names=np.asarray(prepared.coordinate_names),
                     description=json.dumps(TRAJECTORY_KEYS), **{k: np.stack(v) for k, v in history.items()})
-    _plot(out / "flow.png", ts_a, energy_a, spread_a, f"{args.spec} (grid {parameters['grid']}, sigma {args.sigma})",
-          prepared.energy_label)
     monotone = bool(np.all(np.diff(energy_a) <= 0)) if prepared.monotone == "decreasing" else None
     fit = fit_decay_rate(ts_a, spread_a)  # over the last quarter of the run
+    _plot(out / "flow.png", ts_a, energy_a, spread_a, title=_title(args, parameters, step, float(ts_a[-1]), flow_file), prepared=prepared,
+          fit=fit, history=history, save_every=args.save_every)
     result = {
         "spec": args.spec,
         "steps": step,

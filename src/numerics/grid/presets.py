@@ -88,7 +88,7 @@ from numerics.grid.grids import ComplexTorus, PeriodicGrid, SphereGrid
 from numerics.grid.smearing import gaussian_smear
 from numerics.grid.random_fields import random_torus_metric, sphere_polynomial, trigonometric_field
 
-__all__ = ["DEFAULT_STEPS", "MANIFOLDS", "PRESETS", "PreparedFlow", "default_steps", "fit_decay_rate", "prepare", "prepare_spec"]
+__all__ = ["DEFAULT_STEPS", "MANIFOLDS", "PRESETS", "PreparedFlow", "decay_amplitude", "default_steps", "fit_decay_rate", "prepare", "prepare_spec"]
 
 State = dict[str, jax.Array]
 
@@ -113,6 +113,10 @@ class PreparedFlow:
         decay_rate: the late-time decay rate of the curvature spread from the flow's linearisation
             about its limit (computed when called; module docstring), ``None`` where none is known.
         decay_theory: where ``decay_rate`` comes from, in a few words.
+        curvature: the field whose max − min over the grid is ``spread`` — the scalar curvature
+            (Riemannian :math:`R`; Kähler :math:`g^{a\\bar b}R_{a\\bar b}`) or :math:`\\eta` (ultra-local),
+            on the grid (the figures of ``flowtheory flow run`` show it at saved steps).
+        curvature_label: its name in figures.
     """
 
     name: str
@@ -128,6 +132,8 @@ class PreparedFlow:
     coordinate_names: tuple[str, ...] = ("x", "y")
     decay_rate: Callable[[], float] | None = None
     decay_theory: str | None = None
+    curvature: Callable[[State], jax.Array] | None = None
+    curvature_label: str = "R"
 
     def coordinates(self) -> np.ndarray:
         """The real coordinates of the grid points, shape ``(dim, *grid)`` (a complex torus: x, y of z = x + iy)."""
@@ -196,6 +202,7 @@ def _ricci_t2(n: int, seed: int, sigma: float) -> PreparedFlow:
         energy_label="∫(R - r̄)² dV",
         monotone=None,
         spread=lambda s: jnp.ptp(scalar.evaluate(grid, s)),
+        curvature=lambda s: scalar.evaluate(grid, s),
         min_eigenvalue=_metric_eigenvalue_2d,
         default_dt=2e-3 * (16 / n) ** 2,
         decay_rate=decay_rate if sigma == 0 else None,
@@ -234,6 +241,7 @@ def _ricci_s2(n: int, seed: int, sigma: float) -> PreparedFlow:
         energy_label="∫(R - r̄)² dA",
         monotone=None,
         spread=lambda s: jnp.ptp(R.evaluate(grid, s)),
+        curvature=lambda s: R.evaluate(grid, s),
         min_eigenvalue=None,
         default_dt=2e-4 * (12 / n) ** 2,
         coordinate_names=("theta", "phi"),
@@ -242,6 +250,8 @@ def _ricci_s2(n: int, seed: int, sigma: float) -> PreparedFlow:
     )
 
 
+_KAHLER_SCALAR = "$R = g^{a\\bar{b}} R_{a\\bar{b}}$"
+"""The Kähler scalar curvature's name in figures (matplotlib mathtext)."""
 _ULTRALOCAL_MU = "1 + 3/10*cos(2*pi*x)*cos(2*pi*y)"
 
 
@@ -290,6 +300,8 @@ def _kahler(name: str, n: int, seed: int, sigma: float) -> PreparedFlow:
         energy_label=label,
         monotone="decreasing",
         spread=lambda s: jnp.ptp(spread.evaluate(torus, s)),
+        curvature=lambda s: spread.evaluate(torus, s),
+        curvature_label="η = det g / μ" if name == "ultralocal-torus" else _KAHLER_SCALAR,
         min_eigenvalue=lambda s: jnp.min(1.0 + jnp.real(torus.ddbar(s["phi"])[0, 0])),
         default_dt=dt * (16 / n) ** (4 if name == "calabi-torus" else 2),
         decay_rate=decay_rate if sigma == 0 else None,
@@ -340,6 +352,20 @@ def fit_decay_rate(ts, spread) -> tuple[float, float, float] | None:
         return None
     slope = np.polyfit(ts[use], np.log(spread[use]), 1)[0]
     return float(-slope), float(ts[use][0]), float(ts[use][-1])
+
+
+def decay_amplitude(ts, spread, rate: float, t_first: float, t_last: float) -> float:
+    """The amplitude :math:`A` of the decay law :math:`A e^{-\\text{rate}\\,t}` that fits the spreads
+    saved at ``t_first <= t <= t_last`` best in the log (least squares: :math:`\\ln A` is the mean
+    of :math:`\\ln \\text{spread} + \\text{rate}\\,t` there) — the theory's line scaled to a run.
+
+    >>> t = np.linspace(0, 2, 21)
+    >>> round(decay_amplitude(t, 3 * np.exp(-4 * t) + np.exp(-10 * t), 4.0, 1.5, 2.0), 3)
+    3.0
+    """
+    ts, spread = np.asarray(ts, dtype=float), np.asarray(spread, dtype=float)
+    use = (ts >= t_first) & (ts <= t_last)
+    return float(np.exp(np.mean(np.log(spread[use]) + rate * ts[use])))
 
 
 def prepare(name: str, *, grid: int | None = None, seed: int = 0, sigma: float = 0.0) -> PreparedFlow:
@@ -523,6 +549,8 @@ def prepare_spec(spec, manifold: str, n: int, initial, *, name: str = "spec", si
         energy_label=label,
         monotone="decreasing" if f.flow_rule in ("l2", "h1") and manifold == "torus" else None,
         spread=lambda s: jnp.ptp(spread.evaluate(grid, s, parities)),
+        curvature=lambda s: spread.evaluate(grid, s, parities),
+        curvature_label="R" if f.variable == "metric" else _KAHLER_SCALAR,
         min_eigenvalue=lowest,
         default_dt=dt,
         coordinate_names=real_names or tuple(str(c) for c in samples),
