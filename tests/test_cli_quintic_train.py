@@ -41,8 +41,31 @@ def test_a_damaged_checkpoint_is_refused(tmp_path, capsys):
     assert "leaf_0" in err and err.count("\n") == 1
 
 
+def test_the_dwork_quintic_with_the_transition_term(tmp_path, capsys, monkeypatch):
+    """--psi 0.5 (the Dwork quintic) with the mult model: validation σ falls, psi and the loss weights
+    are recorded (a changed weight refuses --resume), the transition term is reported and positive,
+    and the Ricci term (weight 0 by default) is never evaluated."""
+    from numerics.cy import metric_training
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the Ricci loss was evaluated at weight 0")
+
+    monkeypatch.setattr(metric_training, "ricci_loss", refuse)
+    argv = [*SMALL, "--psi", "0.5", "--model", "mult", "--transition-weight", "2", "--kahler-weight", "0", "--epochs", "2", "--lr", "0.005", "--out", str(tmp_path)]
+    out = run(capsys, *argv)
+    p = out["parameters"]
+    assert p["psi"] == [0.5, 0.0] and p["transition_weight"] == 2.0 and p["ricci_weight"] == 0.0
+    assert out["val_sigma"][-1] < 0.9 * out["val_sigma"][0]
+    assert min(out["loss_terms"]["transition"]) > 0 and out["loss_terms"]["ricci"] == [0.0, 0.0]
+    assert main(["quintic", "train", *argv, "--ricci-weight", "1", "--resume"]) == 2
+    assert "differ in ['ricci_weight']" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv,fragment", [(["--batch", "1000"], "--batch 1000 exceeds"), (["--model", "cnn"], "invalid choice"),
-                                           (["--width", "0"], "--width"), (["--lr", "0"], "--lr")])
+                                           (["--width", "0"], "--width"), (["--lr", "0"], "--lr"),
+                                           (["--transition-weight", "-1"], "--transition-weight"), (["--ricci-weight", "nan"], "--ricci-weight"),
+                                           (["--psi", "1"], "singular"), (["--psi", "200"], "--psi"),
+                                           (["--psi", "0.5", "--manifold", "cubic"], "needs --manifold quintic")])
 def test_bad_input_is_one_line(argv, fragment, tmp_path, capsys):
     assert main(["quintic", "train", *SMALL, *argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err

@@ -1,13 +1,15 @@
 """``flowtheory quintic train``: a finite network learns the Calabi–Yau metric (section 3.3).
 
 ``train [--model {phi,mult,free}] [--width 64] [--depth 3] [--activation {gelu,relu}] [--epochs E]
-[--n-train N] [--n-val M] [--linearised] [--lr LR] [--batch B] [--kahler-weight K] [--init {fs,standard}] [--manifold {quintic,quartic,cubic}]
-[--seed S] [--out DIR] [--resume | --overwrite] [--json]``
+[--n-train N] [--n-val M] [--linearised] [--lr LR] [--batch B] [--kahler-weight K] [--transition-weight T] [--ricci-weight R]
+[--init {fs,standard}] [--manifold {quintic,quartic,cubic}] [--psi P] [--seed S] [--out DIR] [--resume | --overwrite] [--json]``
 
-Trains a metric network (:mod:`numerics.cy.metric_models`) on the σ-loss with optax Adam
-(:mod:`numerics.cy.metric_training`): ``N`` train and ``M`` validation points (all charts for the
-φ-model, chart (0, 1) for the direct models), σ on both sets before training and after every
-epoch.  Writes ``DIR/quintic_train.json`` (schema ``flowtheory.quintic.train/1``: ``train_sigma``,
+Trains a metric network (:mod:`numerics.cy.metric_models`) with optax Adam
+(:mod:`numerics.cy.metric_training`) on the σ-loss plus the weighted Kähler and transition losses
+(direct models) and Ricci loss (off by default), each reported per epoch in ``loss_terms``: ``N``
+train and ``M`` validation points (all charts for the φ-model, chart (0, 1) for the direct models)
+on the Fermat hypersurface, or on the Dwork quintic ``sum z^5 - 5 psi prod z = 0`` with ``--psi``,
+σ on both sets before training and after every epoch.  Writes ``DIR/quintic_train.json`` (schema ``flowtheory.quintic.train/1``: ``train_sigma``,
 ``val_sigma`` per epoch with epoch 0 first, ``val_gain``, ``train_gain``, ``loss_terms``,
 ``seconds_per_epoch``, ``parameters``, ``resumed_from``, ``run_record``), ``DIR/quintic_train.png``
 and, after every epoch, ``DIR/quintic_train.checkpoint.npz`` (parameters, optimiser state,
@@ -21,13 +23,37 @@ import json
 from pathlib import Path
 
 from flowtheory.cli.output import (CliError, bounded_float, bounded_int, checkpoint_parameters, emit, open_checkpoint, prepare_output_folder,
-                                   require_same_parameters, say, seed)
+                                   require_same_parameters, restore_leaves, say, seed)
 
 TRAIN_FORMAT = "flowtheory.quintic.train/1"
 CHECKPOINT_FORMAT = "flowtheory.quintic.train-checkpoint/1"
 CHECKPOINT = "quintic_train.checkpoint.npz"
 FILES = ("quintic_train.json", "quintic_train.png", CHECKPOINT)
 MANIFOLDS = {"quintic": 4, "quartic": 3, "cubic": 2}
+
+
+def add_manifold_arguments(p: argparse.ArgumentParser) -> None:
+    """``--manifold`` and ``--psi``, shared by the commands of section 3.3 (:func:`surface_from_arguments`)."""
+    from flowtheory.cli.quintic_points import PSI_MAX, _complex
+
+    p.add_argument("--manifold", choices=tuple(MANIFOLDS), default="quintic", help="Fermat quintic (default), quartic (K3) or cubic (a torus: the flat metric is exact)")
+    p.add_argument("--psi", type=_complex, default=0.0, help=f"Dwork parameter of the quintic, sum z^5 - 5 psi prod z = 0, |psi| <= {PSI_MAX:g} (default 0: Fermat)")
+
+
+def surface_from_arguments(args: argparse.Namespace):
+    """The hypersurface of ``--manifold`` and ``--psi`` and its record ``{"manifold", "psi": [re, im]}``.
+
+    Raises:
+        CliError: ``--psi`` with another manifold than the quintic (the Dwork term needs degree = 5 coordinates).
+        SingularManifoldError: a singular member (``psi^5 = 1``).
+    """
+    from numerics.cy.hypersurface import fermat
+
+    psi = complex(args.psi)
+    if psi != 0 and args.manifold != "quintic":
+        shown = f"{psi.real:g}" if psi.imag == 0 else f"{psi.real:g}{psi.imag:+g}j"
+        raise CliError(f"--psi {shown} needs --manifold quintic (the Dwork family sum z^5 - 5 psi prod z); the {args.manifold} is Fermat only")
+    return fermat(MANIFOLDS[args.manifold], psi), {"manifold": args.manifold, "psi": [psi.real, psi.imag]}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,9 +68,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=bounded_float(0, 1.0, low_open=True), default=1e-3, help="Adam's learning rate (default 1e-3)")
     p.add_argument("--batch", type=bounded_int(2, 2_000_000), default=64, help="points per step (default 64, cymetric's)")
     p.add_argument("--kahler-weight", type=bounded_float(0, 1e6), default=1.0, help="weight of the Kähler loss of the direct models (default 1)")
+    p.add_argument("--transition-weight", type=bounded_float(0, 1e6), default=1.0, help="weight of the transition loss of the direct models, ‖g_B − T g_A T†‖² between two charts of a point (default 1)")
+    p.add_argument("--ricci-weight", type=bounded_float(0, 1e6), default=0.0, help="weight of the Ricci loss, the weighted mean of |R| (default 0: not computed; costly, above all for the φ-model)")
     p.add_argument("--linearised", action="store_true", help="train the linearised twin (first-order Taylor model at the initial parameters: a frozen metric-NTK)")
     p.add_argument("--init", choices=("fs", "standard"), default="fs", help="start at g_FS (output layer zero; default) or with every layer random (LeCun normal)")
-    p.add_argument("--manifold", choices=tuple(MANIFOLDS), default="quintic", help="Fermat quintic (default), quartic (K3) or cubic (a torus: the flat metric is exact)")
+    add_manifold_arguments(p)
     p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (0 to 2**32-1, default 0)")
     p.add_argument("--out", type=Path, default=Path("quintic_train_out"), help="output folder")
     again = p.add_mutually_exclusive_group()
@@ -70,8 +98,6 @@ def _save_checkpoint(path: Path, result, parameters: dict) -> None:
 def _load_checkpoint(path: Path, parameters: dict, epochs: int, template):
     """The partial :class:`TrainingResult` of a checkpoint, checked against this run (same parameters
     but epochs, not beyond ``epochs``, leaves of the template's shapes, finite)."""
-    import jax
-    import jax.numpy as jnp
     import numpy as np
 
     from flowtheory.errors import InvalidFileError
@@ -89,26 +115,19 @@ def _load_checkpoint(path: Path, parameters: dict, epochs: int, template):
             raise InvalidFileError(path, f"expected {len(done) + 1} finite positive numbers", field=f"history.{key}")
     if len(done) > epochs:
         raise CliError(f"--resume: the checkpoint in {path.parent} is at epoch {len(done)}, beyond --epochs {epochs}; ask for --epochs >= {len(done)}")
-    leaves, treedef = jax.tree_util.tree_flatten(template)
-    restored = []
-    for i, leaf in enumerate(leaves):
-        name = f"leaf_{i}"
-        if name not in data or data[name].shape != np.shape(leaf) or not np.all(np.isfinite(data[name])):
-            raise InvalidFileError(path, f"missing, of another shape than {np.shape(leaf)} or not finite", field=name)
-        restored.append(jnp.asarray(data[name], dtype=jnp.asarray(leaf).dtype))
-    params, opt_state = jax.tree_util.tree_unflatten(treedef, restored)
+    params, opt_state = restore_leaves(path, data, template)
     return TrainingResult(history["train_sigma"], history["val_sigma"], history["loss_terms"], done, params, opt_state)
 
 
 def run_train_command(args: argparse.Namespace) -> int:
     if args.batch > args.n_train:
         raise CliError(f"--batch {args.batch} exceeds --n-train {args.n_train}")
+    surface, surface_parameters = surface_from_arguments(args)
     mode = prepare_output_folder(args.out, FILES, overwrite=args.overwrite, resume=args.resume)
     import dataclasses
 
     import jax
 
-    from numerics.cy.hypersurface import fermat
     from numerics.cy.metric_models import LinearisedNetwork, MetricNetwork, count_parameters
     from numerics.cy.metric_training import TrainSettings, train, training_set
     from numerics.cy.sampling import sample_in_chart, sample_points
@@ -116,16 +135,16 @@ def run_train_command(args: argparse.Namespace) -> int:
     from numerics.io.provenance import run_record
     from numerics.io.records import write_record
 
-    surface = fermat(MANIFOLDS[args.manifold])
     net = MetricNetwork(surface.n_ambient, args.model, args.width, args.depth, args.activation)
-    settings = TrainSettings(epochs=args.epochs, batch=args.batch, lr=args.lr, kahler_weight=args.kahler_weight, init=args.init)
+    settings = TrainSettings(epochs=args.epochs, batch=args.batch, lr=args.lr, kahler_weight=args.kahler_weight, init=args.init,
+                             transition_weight=args.transition_weight, ricci_weight=args.ricci_weight)
     train_key = jax.random.fold_in(jax.random.PRNGKey(args.seed), 2)
     if args.linearised:
         net = LinearisedNetwork(net, settings.initial_parameters(net, train_key))
     parameters = {
-        "manifold": args.manifold, "model": args.model, "width": args.width, "depth": args.depth, "activation": args.activation,
+        **surface_parameters, "model": args.model, "width": args.width, "depth": args.depth, "activation": args.activation,
         "epochs": args.epochs, "n_train": args.n_train, "n_val": args.n_val, "lr": args.lr, "batch": args.batch, "clip": settings.clip,
-        "kahler_weight": args.kahler_weight, "init": args.init, "linearised": args.linearised, "optimizer": "adam", "seed": args.seed,
+        "kahler_weight": args.kahler_weight, "transition_weight": args.transition_weight, "ricci_weight": args.ricci_weight, "init": args.init, "linearised": args.linearised, "optimizer": "adam", "seed": args.seed,
         "points": "all charts" if args.model == "phi" else "chart (0, 1)",
     }
     key = jax.random.PRNGKey(args.seed)
@@ -206,6 +225,7 @@ def _render(out: dict) -> None:
                   f" {p['n_train']} train / {p['n_val']} validation points, {p['epochs']} epochs, batch {p['batch']}, Adam {p['lr']:g}")
     console.print(f"validation σ {out['val_sigma'][0]:.4g} -> {out['val_sigma'][-1]:.4g}  (gain {out['val_gain']:.4g})")
     console.print(f"train σ      {out['train_sigma'][0]:.4g} -> {out['train_sigma'][-1]:.4g}  (gain {out['train_gain']:.4g})")
+    console.print("loss terms of the last epoch: " + ", ".join(f"{name} {values[-1]:.4g}" for name, values in out["loss_terms"].items()))
     seconds = out["seconds_per_epoch"]
     console.print(f"seconds per epoch: {sum(seconds[1:]) / max(1, len(seconds) - 1):.3g} (first, with compilation: {seconds[0]:.3g})")
     console.print(f"figure: {out['figure']}")

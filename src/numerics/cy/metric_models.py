@@ -21,16 +21,22 @@ normal weights):
 
 The direct models are not Kähler by construction; :func:`kahler_defect` measures
 :math:`\partial_c g_{a\bar b} - \partial_a g_{c\bar b}` through the chart's holomorphic coordinates
-(the Kähler loss).  Their components live in the chart of each point; every point of a training
-set for them must lie in one chart (:func:`numerics.cy.sampling.sample_in_chart`), while the
-φ-model takes points in all charts.
+(the Kähler loss).  Their components live in the chart of each point, and nothing makes them
+transform as a tensor to another chart (the transition loss of :mod:`numerics.cy.metric_training`);
+every point of a training set for them must lie in one chart
+(:func:`numerics.cy.sampling.sample_in_chart`), while the φ-model takes points in all charts.
+
+:func:`ricci_tensor` and :func:`ricci_scalar` give the curvature of any of them,
+:math:`R_{a\bar b} = -\partial_a\bar\partial_b\ln\det g` by the same ambient route (the Wirtinger
+Hessian of :math:`\ln\det g` pulled back with the embedding Jacobian; checked against the chart's
+own coordinates, and :math:`\int_X R\,d\mathrm{vol} = 0` on a Calabi–Yau in the tests).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -180,6 +186,39 @@ def kahler_defect(model: MetricNetwork, params: Params, surface, c: Chart) -> fl
     holo = (jac[..., :n] - 1j * jac[..., n:]) / 2  # ∂_c g_{a b̄}, index order (a, b, c)
     defect = holo - jnp.transpose(holo, (2, 1, 0))
     return float(jnp.max(jnp.abs(defect)) / jnp.max(jnp.abs(holo)))
+
+
+def ricci_tensor(metric: Callable[[Chart], jax.Array], surface, c: Chart) -> jax.Array:
+    r"""The Ricci curvature :math:`R_{a\bar b} = -\partial_a\bar\partial_b \ln\det g` (``(N, n, n)``) of the
+    metric ``metric(chart)`` (e.g. ``partial(net.metric, params)``) at the points of ``c``, in their charts.
+
+    For a smooth function ``F`` on the ambient space, :math:`\partial_a\bar\partial_b(F|_X) =
+    J_{a\mu}\,\partial_\mu\bar\partial_\nu F\,\bar J_{b\nu}` (``z(x)`` is holomorphic, so
+    :math:`\bar\partial_b z = 0` and :math:`\bar\partial_b J = 0`), and the right side is the
+    Wirtinger Hessian of :math:`t \mapsto F(z + t^a J_a)` at ``t = 0`` (``n`` complex variables instead
+    of ``m``; :func:`wirtinger_hessian`).  Here :math:`F(w) = \ln\det g(w)` with ``g(w)`` the metric at
+    a single-point chart built from ``w`` (its ``dp(w)``, and so its Jacobian, included: they are
+    holomorphic in ``w``); on X it is :math:`\ln\det g` of the chart, whose directions :math:`J_a`
+    keep ``z[patch] = 1``.  For a Kähler metric this is the Ricci form (B.3); for the direct models,
+    the Chern–Ricci form of the Hermitian metric.
+    """
+
+    def one(z, patch, elim, jac):
+        def log_det(t):
+            w = z + t @ jac
+            return jnp.linalg.slogdet(metric(Chart(w[None], patch[None], elim[None], surface.dp(w)[None]))[0])[1]
+
+        return -wirtinger_hessian(log_det, jnp.zeros(jac.shape[0], dtype=z.dtype))
+
+    return jax.vmap(one)(c.z, c.patch, c.eliminated, embedding_jacobian(c))
+
+
+def ricci_scalar(metric: Callable[[Chart], jax.Array], surface, c: Chart) -> jax.Array:
+    r"""The Ricci scalar :math:`R = g^{\bar b a} R_{a\bar b}` (``(N,)``, real) of :func:`ricci_tensor`;
+    positive on :math:`\mathbb{P}^n` with Fubini–Study, zero for a Ricci-flat metric, and with
+    :math:`\int_X R\, d\mathrm{vol}_g = 0` for every Kähler metric on a Calabi–Yau (:math:`c_1 = 0`)."""
+    g = metric(c)
+    return jnp.real(jnp.einsum("nba,nab->n", jnp.linalg.inv(g), ricci_tensor(metric, surface, c)))
 
 
 def count_parameters(params: Any) -> int:

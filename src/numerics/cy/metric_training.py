@@ -2,12 +2,26 @@ r"""Training the metric networks of :mod:`numerics.cy.metric_models` on the σ-l
 
 Loss of a mini batch (weights ``w``, :math:`r = \det g/|\Omega|^2`): the σ-measure (B.11) itself,
 :math:`\ell_\sigma = \sum w|1 - r/\kappa|/\sum w` with :math:`\kappa = \sum w r/\sum w` of the batch
-(cymetric's sigma loss, invariant under :math:`g \to cg`), plus, for the direct models, the Kähler
-loss :math:`\ell_K = \langle |\partial_c g_{a\bar b} - \partial_a g_{c\bar b}|^2\rangle` weighted by
-``kahler_weight`` (each term reported separately).  The holomorphic derivative along the surface
-is :math:`\partial_c = J_{c\mu}\partial_\mu` (the embedding Jacobian times the ambient Wirtinger
-derivative, ``jax.jacfwd``); :func:`numerics.cy.metric_models.kahler_defect` checks it through the
-chart's own coordinates.
+(cymetric's sigma loss, invariant under :math:`g \to cg`), plus the weighted terms of cymetric's
+models, each reported separately in :attr:`TrainingResult.loss_terms` (:data:`LOSS_TERMS`):
+
+- Kähler (``kahler_weight``, direct models):
+  :math:`\ell_K = \langle |\partial_c g_{a\bar b} - \partial_a g_{c\bar b}|^2\rangle`.  The holomorphic
+  derivative along the surface is :math:`\partial_c = J_{c\mu}\partial_\mu` (the embedding Jacobian
+  times the ambient Wirtinger derivative, ``jax.jacfwd``);
+  :func:`numerics.cy.metric_models.kahler_defect` checks it through the chart's own coordinates.
+- transition (``transition_weight``, direct models):
+  :math:`\ell_T = \langle \|g_B - T g_A T^\dagger\|_F^2\rangle`, the model in each point's chart A
+  against the model in a second chart B of the same point (the patch of the next-largest
+  :math:`|z_i|`), :math:`T_{ec} = \partial x_A^c/\partial x_B^e`
+  (:func:`numerics.cy.patches.transition_jacobian`; Fubini–Study transforms so to rounding).  A
+  direct model's components are those of one chart, so nothing makes them transform: this term
+  asks for it.  The φ-model is a global potential: both terms vanish for it and are not computed.
+- Ricci (``ricci_weight``, every model; default 0, and then not computed):
+  :math:`\ell_R = \sum w|R|/\sum w`, ``R`` the Ricci scalar
+  :math:`g^{\bar b a}R_{a\bar b}`, :math:`R_{a\bar b} = -\partial_a\bar\partial_b\ln\det g`
+  (:func:`numerics.cy.metric_models.ricci_tensor`).  It needs third derivatives of a direct model's
+  network and fourth of φ: it costs far more than the σ-loss (compilation included).
 
 Optimiser: optax Adam (``lr``, default 10^-3) after clipping the gradient to global norm 5
 (cymetric's notebook settings).  One epoch is a ``lax.scan`` over the mini batches of a fresh
@@ -35,17 +49,20 @@ from flowtheory.errors import InvalidParameterError, NonFiniteError, NotPositive
 from flowtheory.reprs import history_rows, html_table
 from numerics.cy.kernel_flow import sigma_of
 from numerics.cy.measure import point_data
-from numerics.cy.metric_models import MetricNetwork, Params
-from numerics.cy.patches import Chart, embedding_jacobian
+from numerics.cy.metric_models import MetricNetwork, Params, ricci_scalar
+from numerics.cy.patches import Chart, embedding_jacobian, neighbour_chart, transition_jacobian
 
 
 INITS = ("fs", "standard")
+#: The names of :attr:`TrainingResult.loss_terms`: the weighted total, then each term.
+LOSS_TERMS = ("total", "sigma", "kahler", "transition", "ricci")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """Attributes: ``epochs`` (>= 1), ``batch`` points per step, ``lr`` Adam's step, ``clip`` the
-    global gradient norm (0: none), ``kahler_weight`` of the Kähler loss (direct models), ``init``
+    global gradient norm (0: none), ``kahler_weight`` of the Kähler loss and ``transition_weight`` of
+    the transition loss (direct models), ``ricci_weight`` of the Ricci loss (0: not computed), ``init``
     ``"fs"`` (the output layer zero: training starts at g_FS; the default, it learns faster) or
     ``"standard"`` (every layer LeCun normal, the initialisation the NTK theory of section 2.2 is about)."""
 
@@ -55,14 +72,18 @@ class TrainSettings:
     clip: float = 5.0
     kahler_weight: float = 1.0
     init: str = "fs"
+    transition_weight: float = 1.0
+    ricci_weight: float = 0.0
 
     def __post_init__(self):
         if not (isinstance(self.epochs, int) and self.epochs >= 1) or not (isinstance(self.batch, int) and self.batch >= 2):
             raise InvalidParameterError(f"epochs must be >= 1 and batch >= 2 (integers), got {self.epochs!r}, {self.batch!r}")
         if not (np.isfinite(self.lr) and self.lr > 0) or not (np.isfinite(self.clip) and self.clip >= 0):
             raise InvalidParameterError(f"lr must be positive and clip non-negative, got {self.lr!r}, {self.clip!r}")
-        if not (np.isfinite(self.kahler_weight) and self.kahler_weight >= 0):
-            raise InvalidParameterError(f"kahler_weight must be non-negative, got {self.kahler_weight!r}")
+        for name in ("kahler_weight", "transition_weight", "ricci_weight"):
+            value = getattr(self, name)
+            if not (np.isfinite(value) and value >= 0):
+                raise InvalidParameterError(f"{name} must be non-negative, got {value!r}")
         if self.init not in INITS:
             raise InvalidParameterError(f"init must be one of {INITS}, got {self.init!r}")
 
@@ -117,6 +138,26 @@ def kahler_loss(net: MetricNetwork, params: Params, surface, c: Chart) -> jax.Ar
         return jnp.sum(jnp.abs(holo - jnp.transpose(holo, (2, 1, 0))) ** 2)
 
     return jnp.mean(jax.vmap(one)(c.z, c.patch, c.eliminated))
+
+
+@partial(jax.jit, static_argnames=("net", "surface"))
+def transition_loss(net: MetricNetwork, params: Params, surface, c: Chart) -> jax.Array:
+    r"""Mean of :math:`\|g_B - T g_A T^\dagger\|_F^2` over the points of ``c`` (module docstring): the
+    model's metric in each point's chart A against the same model in a second chart B of the point
+    (:func:`numerics.cy.patches.neighbour_chart`), ``T`` the Jacobian of the chart change
+    (:func:`numerics.cy.patches.transition_jacobian`); 0 for the φ-model up to rounding."""
+    b = neighbour_chart(surface, c)
+    t = transition_jacobian(c, b)
+    moved = t @ net.metric(params, c) @ jnp.conj(jnp.swapaxes(t, 1, 2))
+    return jnp.mean(jnp.sum(jnp.abs(net.metric(params, b) - moved) ** 2, axis=(1, 2)))
+
+
+@partial(jax.jit, static_argnames=("net", "surface"))
+def ricci_loss(net: MetricNetwork, params: Params, surface, data: TrainingSet) -> jax.Array:
+    r"""The :math:`|\Omega|^2`-weighted mean of :math:`|R|` over ``data``, ``R`` the Ricci scalar
+    (:func:`numerics.cy.metric_models.ricci_scalar`): 0 for the Ricci-flat metric."""
+    r = ricci_scalar(partial(net.metric, params), surface, data.chart)
+    return jnp.sum(data.weights * jnp.abs(r)) / jnp.sum(data.weights)
 
 
 @dataclass
@@ -181,13 +222,19 @@ def _epoch_function(net: MetricNetwork, surface, settings: TrainSettings, n_batc
 def _cached_epoch_function(net: MetricNetwork, surface, settings: TrainSettings, n_batches: int, devices: tuple):
     optimizer = settings.optimizer()
     points = NamedSharding(Mesh(np.array(devices), ("points",)), PartitionSpec("points"))
-    kahler = net.model != "phi" and settings.kahler_weight > 0
+    direct = net.model != "phi"
+    kahler = direct and settings.kahler_weight > 0
+    transition = direct and settings.transition_weight > 0
+    ricci = settings.ricci_weight > 0
 
     def loss_fn(params, batch: TrainingSet):
         g = net.metric(params, batch.chart)
         sigma = sigma_of(g, batch.weights, batch.omega2)  # σ (B.11) of the batch, κ from the batch
         k = kahler_loss(net, params, surface, batch.chart) if kahler else jnp.zeros(())
-        return sigma + settings.kahler_weight * k, (sigma, k)
+        t = transition_loss(net, params, surface, batch.chart) if transition else jnp.zeros(())
+        r = ricci_loss(net, params, surface, batch) if ricci else jnp.zeros(())
+        total = sigma + settings.kahler_weight * k + settings.transition_weight * t + settings.ricci_weight * r
+        return total, (sigma, k, t, r)
 
     @jax.jit
     def epoch(params, opt_state, perm, train_set: TrainingSet):
@@ -242,15 +289,19 @@ def train(net: MetricNetwork, surface, train_set: TrainingSet, val_set: Training
         opt_state = optimizer.init(params)
         s_train, _ = evaluate_sigma(net, params, train_set)
         s_val, _ = evaluate_sigma(net, params, val_set)
-        result = TrainingResult([s_train], [s_val], {"total": [], "sigma": [], "kahler": []}, [], params, opt_state)
+        result = TrainingResult([s_train], [s_val], {name: [] for name in LOSS_TERMS}, [], params, opt_state)
     else:
         result = resume_from
         params, opt_state = result.params, result.opt_state
     for e in range(len(result.seconds_per_epoch) + 1, settings.epochs + 1):
         start = time.perf_counter()
         perm = jax.random.permutation(jax.random.fold_in(key, e), train_set.size)
-        params, opt_state, (total, sigma, k) = epoch(params, opt_state, perm, train_set)
-        total = float(total)
+        params, opt_state, terms = epoch(params, opt_state, perm, train_set)
+        # plain arrays again, without the mesh in their type (a copy through the host; the parameters are
+        # small): the next epoch, σ and every later use of them see the signature of the initial ones,
+        # so nothing is compiled twice
+        params, opt_state = jax.tree_util.tree_map(lambda a: jnp.asarray(np.asarray(a)), (params, opt_state))
+        total = float(terms[0])
         seconds = time.perf_counter() - start
         if not np.isfinite(total):
             raise NonFiniteError(f"epoch {e}: the loss is {total} (lower lr, or check the inputs)")
@@ -260,8 +311,8 @@ def train(net: MetricNetwork, surface, train_set: TrainingSet, val_set: Training
             raise NotPositiveDefiniteError(f"epoch {e}: the metric is not positive definite at {bad} of {val_set.size} validation points")
         result.train_sigma.append(s_train)
         result.val_sigma.append(s_val)
-        for name, value in (("total", total), ("sigma", float(sigma)), ("kahler", float(k))):
-            result.loss_terms[name].append(value)
+        for name, value in zip(LOSS_TERMS, terms):
+            result.loss_terms[name].append(float(value))
         result.seconds_per_epoch.append(seconds)
         result.params, result.opt_state = params, opt_state
         if on_epoch is not None:

@@ -17,7 +17,10 @@ holomorphic Jacobian
              = \\delta_{\\mu k_a} - \\delta_{\\mu j}\\,\\frac{\\partial_{k_a} p}{\\partial_j p},
 
 by implicit differentiation of :math:`p(z(x)) = 0` (checked against finite differences in the tests).
-Any ``(patch, eliminated)`` pair may be forced, e.g. to compare one point in two charts.
+Any ``(patch, eliminated)`` pair may be forced, e.g. to compare one point in two charts:
+:func:`neighbour_chart` gives each point's second chart (the next-largest ``|z_i|`` as patch) and
+:func:`transition_jacobian` the Jacobian of the change of chart, under which a metric transforms as
+:math:`g^B = T g^A T^\\dagger` (the Fubini–Study metric does, to rounding, in the tests).
 """
 
 from __future__ import annotations
@@ -72,6 +75,52 @@ def embedding_jacobian(c: Chart) -> Complex[Array, "N n m"]:
     return jax.nn.one_hot(free, m, dtype=c.z.dtype) - (dp_free / dp_j)[..., None] * eliminated
 
 
+def _argmax_except(values: Array, index: Int[Array, " N"]) -> Int[Array, " N"]:
+    """``argmax_j |values_j|`` over ``j != index`` on the last axis."""
+    return jnp.argmax(jnp.where(jax.nn.one_hot(index, values.shape[-1], dtype=bool), -1.0, jnp.abs(values)), axis=-1)
+
+
+def default_eliminated(patch: Int[Array, " N"], dp: Complex[Array, "N m"]) -> Int[Array, " N"]:
+    """The default eliminated coordinate: the ``j != patch`` of largest :math:`|\\partial p/\\partial z_j|` (traceable)."""
+    return _argmax_except(dp, patch)
+
+
+def neighbour_chart(surface: Hypersurface, c: Chart) -> Chart:
+    """The same points in a second chart: the patch of the largest ``|z_i|`` other than ``c``'s patch
+    (the second largest for default charts), the eliminated coordinate by the default rule.
+
+    Traceable (no validation), for the transition loss; :func:`chart` with that patch forced gives the
+    same chart.
+    """
+    patch = _argmax_except(c.z, c.patch)
+    z = c.z / jnp.take_along_axis(c.z, patch[:, None], axis=-1)
+    dp = surface.dp(z)
+    return Chart(z, patch, default_eliminated(patch, dp), dp)
+
+
+def transition_jacobian(a: Chart, b: Chart) -> Complex[Array, "N n n"]:
+    r"""The Jacobian of the change from chart ``a`` (A) to chart ``b`` (B) at the same points:
+    :math:`T_{ec} = \partial x_A^c/\partial x_B^e`, shape ``(N, n, n)``, so that a metric transforms
+    as :math:`g^B = T g^A T^\dagger`.
+
+    With :math:`x_A^c = z_{f_c}/z_p` (``f`` the free indices and ``p`` the patch of A) and
+    ``z = z(x_B)`` the embedding of chart B (``z`` normalised there, ``z[b.patch] = 1``), the chain
+    rule through its Jacobian :math:`J^B_{e\mu} = \partial z_\mu/\partial x_B^e`
+    (:func:`embedding_jacobian`) gives
+
+    .. math::
+
+        T_{ec} = \frac{J^B_{e f_c}}{z_p} - \frac{z_{f_c}\, J^B_{e p}}{z_p^2}.
+    """
+    jac = embedding_jacobian(b)
+    free = free_indices(a)
+    z_p = jnp.take_along_axis(b.z, a.patch[:, None], axis=-1)[:, :, None]
+    z_f = jnp.take_along_axis(b.z, free, axis=-1)[:, None, :]
+    j_f = jnp.take_along_axis(jac, free[:, None, :], axis=-1)
+    j_p = jnp.take_along_axis(jac, a.patch[:, None, None], axis=-1)
+    return j_f / z_p - z_f * j_p / z_p**2
+
+
 def chart(
     surface: Hypersurface,
     z: Complex[Array, "N m"],
@@ -105,7 +154,7 @@ def chart(
     z = z / scale
     dp = surface.dp(z)
     if eliminated is None:
-        eliminated = jnp.argmax(jnp.where(jax.nn.one_hot(patch, m, dtype=bool), -1.0, jnp.abs(dp)), axis=-1)
+        eliminated = default_eliminated(patch, dp)
     else:
         eliminated = jnp.broadcast_to(jnp.asarray(eliminated), (n_pts,))
         if bool(jnp.any((eliminated < 0) | (eliminated >= m) | (eliminated == patch))):
