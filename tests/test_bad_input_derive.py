@@ -86,7 +86,8 @@ BAD = [
     (CURVATURE, "one of the arguments --metric --potential is required"),
     # verify
     (["verify", "--only", "no-such-proof"], "unknown proof id(s): no-such-proof"),
-    (["verify", "--graph", "graph.svg"], "--graph writes a PNG"),
+    (["verify", "--graph", "--out", "graph.svg"], "the graph is drawn as a PNG"),
+    (["verify", "--out", "graph.png"], "--out draws the dependency graph: add --graph"),
     (["verify", "--time-limit", "0"], "--time-limit"),
     (["verify", "--time-limit", "1e400"], "--time-limit"),
     (["verify", "--bogus"], "unrecognized arguments: --bogus"),

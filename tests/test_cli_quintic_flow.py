@@ -32,7 +32,7 @@ def test_delta_kernel_learns_the_train_set_far_better_than_the_test_set(tmp_path
 
 def test_one_cluster_is_the_exact_flow(tmp_path, capsys):
     """--clustered with one batch and one cluster applies the kernel over all points: the exact flow."""
-    common = ["--kernel", "gaussian", "--width", "0.3", *SMALL]
+    common = ["--kernel", "gaussian", "--sigma", "0.3", *SMALL]
     exact = run(capsys, *common, "--out", str(tmp_path / "e"))
     one = run(capsys, *common, "--clustered", "--batches", "1", "--clusters", "1", "--out", str(tmp_path / "c"))
     for key in ("train_sigma", "test_sigma"):
@@ -45,7 +45,7 @@ def test_one_cluster_is_the_exact_flow(tmp_path, capsys):
         (["--kernel", "delta", "--n-train", "1", "--n-test", "5"], "--n-train"),
         (["--kernel", "cosine", "--n-train", "10", "--n-test", "5"], "invalid choice"),
         (["--kernel", "gaussian", "--n-train", "10", "--n-test", "5", "--lr", "0"], "--lr"),
-        (["--kernel", "gaussian", "--n-train", "10", "--n-test", "5", "--width", "-1"], "--width"),
+        (["--kernel", "gaussian", "--n-train", "10", "--n-test", "5", "--sigma", "-1"], "--sigma"),
         (["--kernel", "gaussian", "--n-train", "10", "--n-test", "5", "--steps", "100000"], "--steps"),
         (["--kernel", "delta", "--n-train", "20", "--n-test", "5", "--clustered", "--batches", "4", "--clusters", "6"], "--clusters 6 exceeds"),
         (["--kernel", "delta", "--n-train", "20", "--n-test", "5", "--exact", "--clustered"], "not allowed with"),
@@ -60,7 +60,7 @@ def test_bad_input_is_one_line_exit_2(argv, fragment, tmp_path, capsys):
 
 def test_a_resumed_run_equals_the_uninterrupted_one(tmp_path, capsys):
     """--resume continues from the per-step checkpoint: 3 steps, then 8 in all, is the 8-step run."""
-    common = ["--kernel", "gaussian", "--width", "30", "--n-train", "240", "--n-test", "160", "--seed", "3", "--json"]
+    common = ["--kernel", "gaussian", "--sigma", "30", "--n-train", "240", "--n-test", "160", "--seed", "3", "--json"]
     whole = run(capsys, *common, "--steps", "8", "--out", str(tmp_path / "w"))
     run(capsys, *common, "--steps", "3", "--out", str(tmp_path / "r"))
     resumed = run(capsys, *common, "--steps", "8", "--out", str(tmp_path / "r"), "--resume")
@@ -90,7 +90,7 @@ def test_a_damaged_checkpoint_is_refused_naming_the_field(tmp_path, capsys):
 
 def test_compare_exact_reports_what_clustering_costs(tmp_path, capsys):
     """Cutting a wide kernel at cluster boundaries changes the flow; one cluster costs nothing."""
-    common = ["--kernel", "gaussian", "--width", "0.5", "--reading", "d2", "--lr", "0.02", *SMALL, "--clustered", "--compare-exact"]
+    common = ["--kernel", "gaussian", "--sigma", "0.5", "--reading", "d2", "--lr", "0.02", *SMALL, "--clustered", "--compare-exact"]
     many = run(capsys, *common, "--batches", "2", "--clusters", "6", "--out", str(tmp_path / "m"))
     one = run(capsys, *common, "--batches", "1", "--clusters", "1", "--out", str(tmp_path / "o"))
     assert one["comparison"]["sigma_ratio_clustered_to_exact"]["train"] == pytest.approx(1.0, abs=1e-10)

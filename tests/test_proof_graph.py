@@ -98,11 +98,15 @@ def test_verify_graph_prints_every_edge_and_draws_a_png(tmp_path, capsys):
     out = capsys.readouterr().out
     assert all(f"  {a} -> {b}\n" in out for a, b in graph.edges)
     png = tmp_path / "proofs.png"
-    assert main(["verify", "--graph", str(png), "--json"]) == 0
+    assert main(["verify", "--graph", "--out", str(png), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert {tuple(e) for e in result["edges"]} == set(graph.edges)
     assert [n["id"] for n in result["nodes"]] == result["order"] and set(result["order"]) == set(graph)
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and result["png"] == str(png)
+    # an existing --out file is refused, as for every command, unless --overwrite
+    assert main(["verify", "--graph", "--out", str(png)]) == 2
+    assert "already exists; pass --overwrite" in capsys.readouterr().err
+    assert main(["verify", "--graph", "--out", str(png), "--overwrite", "--json"]) == 0
 
 
 def test_verify_graph_of_one_proof_holds_its_dependencies(capsys):

@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=number_list(int, 1, K_MAX, "k"), default=[1, 2, 3, 4], help=f"degrees of Donaldson's balanced metrics, 1 to {K_MAX} (default 1,2,3,4)")
     add_manifold_arguments(p)
     p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (0 to 2**32-1, default 0)")
-    p.add_argument("--out", type=Path, default=Path("quintic_compare_out"), help="output folder")
+    p.add_argument("--out", type=Path, default=Path("quintic_compare_out"), help="output folder (default quintic_compare_out)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue a run in --out: the stages already done are kept")
     again.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")

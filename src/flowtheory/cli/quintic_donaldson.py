@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--iterations", type=bounded_int(1, 100), default=10, help="T-operator iterations (default 10)")
     add_manifold_arguments(p)
     p.add_argument("--seed", type=seed, default=0, help="seed of the points (0 to 2**32-1, default 0)")
-    p.add_argument("--out", type=Path, default=Path("quintic_donaldson_out"), help="output folder")
+    p.add_argument("--out", type=Path, default=Path("quintic_donaldson_out"), help="output folder (default quintic_donaldson_out)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue a run in --out: the degrees already done are kept")
     again.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")

@@ -1,6 +1,6 @@
 """``flowtheory quintic flow``: the kernel metric flow (3.5) on the Fermat quintic (section 3.2).
 
-``flow --kernel {gaussian,delta,relu-ntk} [--n-train N] [--n-test M] [--steps S] [--lr LR] [--width W]
+``flow --kernel {gaussian,delta,relu-ntk} [--n-train N] [--n-test M] [--steps S] [--lr LR] [--sigma S]
 [--sigma-w SW] [--sigma-b SB] [--reading {inverse,d,d2}] [--loss {l2,l1}] [--kappa {recomputed,fixed}]
 [--normalisation {mean,per-point}] [--exact | --clustered --batches B --clusters C [--compare-exact]] [--seed S]
 [--out DIR] [--resume | --overwrite] [--json]``
@@ -63,7 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n-test", type=bounded_int(2, N_MAX), default=1000, help=f"test points (2 to {N_MAX}, default 1000)")
     p.add_argument("--steps", type=bounded_int(1, STEPS_MAX), default=50, help=f"flow steps (1 to {STEPS_MAX}, default 50 as in the paper)")
     p.add_argument("--lr", type=bounded_float(0, 1e6, low_open=True), default=None, help="step size Δt (default per kernel: " + ", ".join(f"{k} {v['lr']:g}" for k, v in DEFAULTS.items()) + ")")
-    p.add_argument("--width", type=bounded_float(0, 1e4, low_open=True), default=None, help=f"Gaussian width σ (default {DEFAULTS['gaussian']['width']:g})")
+    p.add_argument("--sigma", type=bounded_float(0, 1e4, low_open=True), default=None,
+                   help=f"width σ of the Gaussian kernel (3.6) (default {DEFAULTS['gaussian']['width']:g}; kernel_parameters.width in the JSON)")
     p.add_argument("--sigma-w", type=bounded_float(0, 1e3, low_open=True), default=None, help=f"ReLU NTK weight scale (default {DEFAULTS['relu-ntk']['sigma_w']:g}, the search's; Table 1 prints 5.716)")
     p.add_argument("--sigma-b", type=bounded_float(0, 1e3), default=None, help=f"ReLU NTK bias scale (default {DEFAULTS['relu-ntk']['sigma_b']:g}, the search's; Table 1 prints 80.52)")
     add_flow_options(p)
@@ -74,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clusters", type=bounded_int(1, N_MAX), default=10, help="clusters of --clustered (default 10)")
     p.add_argument("--compare-exact", action="store_true", help="with --clustered: also run the exact flow on the same points and report what clustering costs in σ")
     p.add_argument("--seed", type=seed, default=0, help="seed of the point samples (0 to 2**32-1, default 0)")
-    p.add_argument("--out", type=Path, default=Path("quintic_flow_out"), help="output folder")
+    p.add_argument("--out", type=Path, default=Path("quintic_flow_out"), help="output folder (default quintic_flow_out)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help=f"continue the run in --out from its checkpoint ({CHECKPOINT}, written every step)")
     again.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
@@ -85,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def kernel_parameters(args: argparse.Namespace) -> dict:
     """The kernel's parameters: the options given, else the kernel's defaults."""
     defaults = DEFAULTS[args.kernel]
-    given = {"width": args.width, "sigma_w": args.sigma_w, "sigma_b": args.sigma_b}
+    given = {"width": args.sigma, "sigma_w": args.sigma_w, "sigma_b": args.sigma_b}
     return {k: (v if v is not None else defaults[k]) for k, v in given.items() if k in defaults}
 
 

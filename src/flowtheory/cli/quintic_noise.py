@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target-gain", type=bounded_float(1, 1e12, low_open=True), default=100.0, help="test gain to extrapolate to (default 100, the finite networks')")
     add_flow_options(p)
     p.add_argument("--seed", type=seed, default=0, help="seed of points and noise (0 to 2**32-1, default 0)")
-    p.add_argument("--out", type=Path, default=Path("quintic_noise_out"), help="output folder")
+    p.add_argument("--out", type=Path, default=Path("quintic_noise_out"), help="output folder (default quintic_noise_out)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="continue a run in --out: the kernels already done are kept")
     again.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")

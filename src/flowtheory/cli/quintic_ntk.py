@@ -2,12 +2,12 @@
 
 ``ntk-evolution [--epochs E] [--at 0,1,2,5,10,...] [--widths 32,64,128,...] [--n-kernel K] [--n-train N]
 [--n-val M] [--model phi] [--depth 3] [--activation gelu] [--lr LR] [--batch B] [--init {standard,fs}]
-[--normalisation {mean,none}] [--manifold …] [--psi P] [--seed S] [--out DIR] [--overwrite] [--json]``
+[--spectrum-normalisation {mean,none}] [--manifold …] [--psi P] [--seed S] [--out DIR] [--overwrite] [--json]``
 
 For each width, trains the network (:mod:`numerics.cy.metric_training`) and follows its empirical
 metric-NTK on the first ``K`` validation points at the epochs ``--at`` (:mod:`numerics.cy.metric_ntk`):
 spectrum, Wasserstein distance to epoch 0's spectrum (each divided by its mean eigenvalue unless
-``--normalisation none``), relative change and alignment.  Then the final relative change and the
+``--spectrum-normalisation none``), relative change and alignment.  Then the final relative change and the
 validation gain against width with fitted log–log slopes (section 2.2: the kernel freezes as the
 width grows).  Writes ``DIR/quintic_ntk.json`` (schema ``flowtheory.quintic.ntk/1``: ``widths`` (per
 width: ``epochs``, ``spectra``, ``wasserstein``, ``relative_change``, ``alignment``, ``val_sigma``,
@@ -42,10 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=bounded_float(0, 1.0, low_open=True), default=1e-3, help="Adam's learning rate (default 1e-3)")
     p.add_argument("--batch", type=bounded_int(2, 2_000_000), default=64, help="points per step (default 64)")
     p.add_argument("--init", choices=("standard", "fs"), default="standard", help="every layer random (default: the NTK theory's setting) or the output layer zero")
-    p.add_argument("--normalisation", choices=("mean", "none"), default="mean", help="spectra divided by their mean eigenvalue before the Wasserstein distance (default) or not")
+    p.add_argument("--spectrum-normalisation", choices=("mean", "none"), default="mean",
+                   help="spectra divided by their mean eigenvalue before the Wasserstein distance (default) or not")
     add_manifold_arguments(p)
-    p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (default 0)")
-    p.add_argument("--out", type=Path, default=Path("quintic_ntk_out"), help="output folder")
+    p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (0 to 2**32-1, default 0)")
+    p.add_argument("--out", type=Path, default=Path("quintic_ntk_out"), help="output folder (default quintic_ntk_out)")
     p.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=run_ntk_command)
@@ -76,13 +77,13 @@ def run_ntk_command(args: argparse.Namespace) -> int:
     points = kernel_points(val_set, args.n_kernel)
     settings = TrainSettings(epochs=args.epochs, batch=args.batch, lr=args.lr, init=args.init)
     parameters = {k: getattr(args, k) for k in ("epochs", "at", "widths", "n_kernel", "n_train", "n_val", "model", "depth", "activation",
-                                               "lr", "batch", "init", "normalisation", "seed")} | surface_parameters
+                                               "lr", "batch", "init", "spectrum_normalisation", "seed")} | surface_parameters
     out = {"widths": {}, "parameters": parameters}
     for width in args.widths:
         net = MetricNetwork(surface.n_ambient, args.model, width, args.depth, args.activation)
         with progress_bar(f"width {width}: training, kernel at epochs {','.join(map(str, args.at))}", total=args.epochs, enabled=progress) as advance:
             out["widths"][str(width)] = ntk_evolution(net, surface, train_set, val_set, settings, jax.random.fold_in(key, 2), points=points,
-                                                      at_epochs=args.at, normalisation=args.normalisation, on_epoch=lambda _: advance())
+                                                      at_epochs=args.at, normalisation=args.spectrum_normalisation, on_epoch=lambda _: advance())
         write_record(args.out / "quintic_ntk.json", NTK_FORMAT, {**out, "run_record": run_record(args.seed, parameters)})
     if len(args.widths) >= 3:
         ws = [float(w) for w in args.widths]
@@ -120,7 +121,7 @@ def _write_report(out: dict, path: Path) -> None:
         "",
         f"{p['model']} model, depth {p['depth']}, {p['activation']}, init {p['init']}, Adam {p['lr']:g}, batch {p['batch']}, "
         f"{p['n_train']} train / {p['n_val']} validation points on the {p['manifold']}, seed {p['seed']}; kernel on {p['n_kernel']} validation points, "
-        f"spectra normalised by {'their mean eigenvalue' if p['normalisation'] == 'mean' else 'nothing'} for the Wasserstein distance.",
+        f"spectra normalised by {'their mean eigenvalue' if p['spectrum_normalisation'] == 'mean' else 'nothing'} for the Wasserstein distance.",
         "",
         "| width | last epoch | ‖Θ−Θ₀‖/‖Θ₀‖ | alignment | Wasserstein | validation σ |",
         "|---|---|---|---|---|---|",
@@ -166,8 +167,8 @@ def _plot(out: dict, path: Path) -> None:
         middle.plot(rw["epochs"], rw["wasserstein"], "o-", ms=4, label=f"width {width}")
     middle.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     middle.set_xlabel("epoch")
-    middle.set_ylabel("Wasserstein distance to epoch 0, " + ("dimensionless" if p["normalisation"] == "mean" else "eigenvalue units"))
-    middle.set_title(f"figure 4 right ({'spectra / mean eigenvalue' if p['normalisation'] == 'mean' else 'raw spectra'})", fontsize=10)
+    middle.set_ylabel("Wasserstein distance to epoch 0, " + ("dimensionless" if p["spectrum_normalisation"] == "mean" else "eigenvalue units"))
+    middle.set_title(f"figure 4 right ({'spectra / mean eigenvalue' if p['spectrum_normalisation'] == 'mean' else 'raw spectra'})", fontsize=10)
     middle.legend()
     widths = [int(w) for w in out["widths"]]
     series = {

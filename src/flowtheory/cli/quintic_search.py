@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--objective", choices=("train", "test"), default="train", help="maximise log10 of the train gain (default, as the paper's optimiser did) or the test gain")
     add_flow_options(p)
     p.add_argument("--seed", type=seed, default=0, help="seed of the search: trial i's points and suggestion (0 to 2**32-1, default 0)")
-    p.add_argument("--out", type=Path, default=Path("quintic_search_out"), help="output folder")
+    p.add_argument("--out", type=Path, default=Path("quintic_search_out"), help="output folder (default quintic_search_out)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help=f"continue the search in --out from its trial list ({TRIALS})")
     again.add_argument("--overwrite", action="store_true", help="replace the results of an earlier search in --out")

@@ -74,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--init", choices=("fs", "standard"), default="fs", help="start at g_FS (output layer zero; default) or with every layer random (LeCun normal)")
     add_manifold_arguments(p)
     p.add_argument("--seed", type=seed, default=0, help="seed of points, initialisation and batches (0 to 2**32-1, default 0)")
-    p.add_argument("--out", type=Path, default=Path("quintic_train_out"), help="output folder")
+    p.add_argument("--out", type=Path, default=Path("quintic_train_out"), help="output folder (default quintic_train_out)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help=f"continue the run in --out from {CHECKPOINT}")
     again.add_argument("--overwrite", action="store_true", help="replace the results of an earlier run in --out")

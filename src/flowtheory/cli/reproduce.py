@@ -182,9 +182,9 @@ def stage_table1(folder: Path, scale: dict, base_seed: int) -> dict:
         search = run_command([*argv, *_folder_argv(folder / kernel, True)])
         best = search["best"]["parameters"]
         flow_options = ["--lr", repr(float(best["lr"]))]
-        for key in ("width", "sigma_w", "sigma_b"):
+        for key, flag in (("width", "--sigma"), ("sigma_w", "--sigma-w"), ("sigma_b", "--sigma-b")):
             if key in best:
-                flow_options += [f"--{key.replace('_', '-')}", repr(float(best[key]))]
+                flow_options += [flag, repr(float(best[key]))]
         flows = [run_command(["quintic", "flow", "--kernel", kernel, *flow_options, "--steps", str(s["steps"]), "--n-test", str(s["n_test"]),
                               *(["--n-train", str(s["n_train"])] if s["n_train"] else []), "--seed", str(base_seed + 100 + i),
                               *_folder_argv(folder / f"{kernel}-flow{i}", True)])

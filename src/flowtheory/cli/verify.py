@@ -1,4 +1,4 @@
-"""``flowtheory verify [--only ID ...] [--list | --graph [FILE.png]] [--time-limit SECONDS] [--json]``: run every
+"""``flowtheory verify [--only ID ...] [--list | --graph [--out FILE.png [--overwrite]]] [--time-limit SECONDS] [--json]``: run every
 proof in ``proofs/`` in dependency order and print a table.
 
 A proof names the proofs it relies on (``depends_on``); they run first, and when one fails (or
@@ -19,9 +19,10 @@ With ``--json``: no progress lines, and a list of objects with keys ``id``, ``eq
 
 ``--list`` runs nothing: it prints the ids with their equations (with ``--json``: ids, titles,
 equations and dependencies).  ``--graph`` runs nothing either: it prints the dependency graph (the
-run order and every edge ``A -> B``, B relying on A) and, given a file name, draws it as a PNG
-(networkx layout in matplotlib, one column per dependency depth); with ``--json`` it prints
-``nodes``, ``edges`` and ``order``.
+run order and every edge ``A -> B``, B relying on A) and, with ``--out FILE.png``, draws it as a PNG
+(networkx layout in matplotlib, one column per dependency depth; an existing file is refused unless
+``--overwrite``, as every command's ``--out FILE``); with ``--json`` it prints ``nodes``, ``edges``,
+``order`` and ``png``.
 
 ``--time-limit SECONDS`` (default 600; the whole run takes about two minutes on a 2-core machine)
 stops the proofs with a one-line :class:`~flowtheory.errors.SymbolicLimitError`
@@ -37,7 +38,7 @@ import sys
 from pathlib import Path
 
 from flowtheory.cli.expressions import add_time_limit, time_limit
-from flowtheory.cli.output import CliError, emit, say
+from flowtheory.cli.output import CliError, emit, prepare_output_file, say
 
 COLOUR = {"agrees": "green", "agrees after correction": "yellow", "fails": "red", "blocked": "magenta"}
 #: the summary line's words for the statuses, in its order
@@ -60,13 +61,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table (and no progress lines)")
     show = p.add_mutually_exclusive_group()
     show.add_argument("--list", action="store_true", help="print the proof ids with their equations instead of running the proofs")
-    show.add_argument(
-        "--graph",
-        nargs="?",
-        const="-",
-        metavar="FILE.png",
-        help="print the proof dependency graph instead of running the proofs; with a file name also draw it as a PNG",
-    )
+    show.add_argument("--graph", action="store_true", help="print the proof dependency graph instead of running the proofs")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE.png",
+                   help="with --graph: also draw the graph to this PNG (refused if it exists, unless --overwrite)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     add_time_limit(p, 600)
     p.set_defaults(handler=run)
 
@@ -75,6 +73,12 @@ def run(args: argparse.Namespace) -> int:
     from flowtheory.proof import dependency_graph, run_proofs
     from flowtheory_proofs import all_proofs
 
+    if args.out is not None:
+        if not args.graph:
+            raise CliError("--out draws the dependency graph: add --graph")
+        if args.out.suffix.lower() != ".png":
+            raise CliError(f"--out {args.out}: the graph is drawn as a PNG; give a file name ending in .png")
+        prepare_output_file(args.out, overwrite=args.overwrite)
     proofs = all_proofs()
     if args.only:
         proofs = _select(proofs, args.only)
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         emit(args.json, [{"id": p.id, "title": p.title, "equations": list(p.equations), "depends_on": list(p.depends_on)} for p in proofs],
              _render_list)
         return 0
-    if args.graph is not None:
+    if args.graph:
         return _graph(dependency_graph(proofs), args)
     with time_limit(args.time_limit, "verify"):
         results = run_proofs(proofs, on_result=None if args.json else _progress(len(proofs)))
@@ -219,10 +223,8 @@ def _graph(graph, args: argparse.Namespace) -> int:
     from flowtheory.proof import dependency_order
 
     order = [p.id for p in dependency_order(graph)]
-    png = None if args.graph == "-" else Path(args.graph)
+    png = args.out
     if png is not None:
-        if png.suffix.lower() != ".png":
-            raise CliError(f"--graph writes a PNG: give a file name ending in .png, not {args.graph!r}")
         _draw(graph, png)
     result = {
         "nodes": [
