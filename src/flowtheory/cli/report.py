@@ -53,7 +53,7 @@ def report_blocks(out: dict, folder: Path) -> list[Block]:
         if name == "theory":
             blocks.append(("p", stage["claims"][0]["measured"] + ". Error: each proof's largest check error, of the kind named."))
             blocks.append(("table", (("proof", "equations", "verdict", "correction of the print", "error"),
-                                     [(r["id"], r["equations"], r["verdict"], r["correction"], number(r["error"], None) + f" ({r['error_kind']})")
+                                     [(r["id"], r["equations"], r["verdict"], r["correction"], number(r["error"], None) + (f" ({r['error_kind']})" if r["error_kind"] else ""))
                                       for r in stage["table"]])))
         else:
             blocks.append(("table", (("quantity", "measured", "error kind", "paper"),
