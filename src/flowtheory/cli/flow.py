@@ -253,6 +253,8 @@ def _plot(path: Path, ts, energy, spread, *, title: str, prepared, fit, history:
     preset's functional vanishes at its limit to second order in the deviation from it — with
     :math:`A`, :math:`A'` fitted (:func:`numerics.grid.presets.decay_amplitude`) over the window
     the rate is fitted in, which is shaded."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -276,7 +278,7 @@ def _plot(path: Path, ts, energy, spread, *, title: str, prepared, fit, history:
                label=f"linearised flow: A·exp(−2·{rate:#.4g} t), quadratic in the decaying modes")
     a.set_yscale("log" if _decays_over_decades(energy) else "linear")
     a.set_xlabel(time_label)
-    a.set_ylabel(f"{prepared.energy_label} (dimensionless)")
+    a.set_ylabel(textwrap.fill(f"{prepared.energy_label} (dimensionless)", 45))
     a.set_title("the functional" + (f", {prepared.monotone} along a gradient flow" if prepared.monotone else ""))
     a.legend(fontsize=8)
 
