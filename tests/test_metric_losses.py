@@ -83,11 +83,13 @@ def test_transition_loss_is_zero_for_the_phi_model_only():
     assert losses["free"] > 1e-2
 
 
-def test_ricci_tensor_equals_the_local_coordinates_hessian():
+@pytest.mark.parametrize("model", ["mult", pytest.param("phi", marks=pytest.mark.slow)])
+def test_ricci_tensor_equals_the_local_coordinates_hessian(model):
     """−J (∂∂̄ ln det g) J^† in the ambient space against −∂_a∂̄_b ln det g(x) in the chart's own coordinates
-    (eliminated coordinate by Newton's method): a mult model with random parameters, relative 1e-10."""
+    (eliminated coordinate by Newton's method): random parameters, relative 1e-10 (the φ-model needs
+    fourth derivatives of its network: slow to compile)."""
     c = chart(QUINTIC, sample("quintic").points[:1])
-    net = MetricNetwork(5, "mult", width=8, depth=2)
+    net = MetricNetwork(5, model, width=8, depth=2)
     params = net.init(jax.random.PRNGKey(1))
     ambient = jax.jit(lambda p, c: ricci_tensor(partial(net.metric, p), QUINTIC, c))(params, c)[0]
     v0, metric_at = local_chart_metric(net, params, QUINTIC, c)
@@ -159,18 +161,21 @@ def test_training_on_the_transition_loss_lowers_it_and_the_ricci_term_is_not_com
 
 @pytest.mark.slow
 def test_training_on_the_ricci_loss_lowers_it():
-    """On the cubic torus (the flat metric is exact, so R can reach 0): a free model from g_FS with the
-    Ricci term (weight 1) lowers the validation mean of |R| more than 1.5-fold in 3 epochs."""
+    """On the cubic torus (the flat metric is exact, so R can reach 0), the φ-model (its Kähler class
+    is fixed, so |R| cannot fall by scaling g up): 3 epochs with the Ricci term (weight 1) end with a
+    validation mean of |R| below 0.9 of the start and below that of the same run on σ alone."""
     cubic = SURFACES["cubic torus"]
-    train_set = training_set(cubic, sample_in_chart(cubic, 256, jax.random.PRNGKey(0), 0, 1).points)
-    val_set = training_set(cubic, sample_in_chart(cubic, 128, jax.random.PRNGKey(1), 0, 1).points)
-    net = MetricNetwork(3, "free", width=8, depth=1)
-    settings = TrainSettings(epochs=3, batch=32, lr=3e-3, ricci_weight=1.0)
-    result = train(net, cubic, train_set, val_set, settings, jax.random.PRNGKey(2))
+    train_set = training_set(cubic, sample_points(cubic, 512, jax.random.PRNGKey(0)).points)
+    val_set = training_set(cubic, sample_points(cubic, 256, jax.random.PRNGKey(1)).points)
+    net = MetricNetwork(3, "phi", width=8, depth=1)
+    ending = {}
+    for weight in (0.0, 1.0):
+        settings = TrainSettings(epochs=3, batch=32, lr=3e-3, ricci_weight=weight)
+        result = train(net, cubic, train_set, val_set, settings, jax.random.PRNGKey(2))
+        ending[weight] = float(metric_training.ricci_loss(net, result.params, cubic, val_set))
+        assert (min(result.loss_terms["ricci"]) > 0) == (weight > 0)
     before = float(metric_training.ricci_loss(net, settings.initial_parameters(net, jax.random.PRNGKey(2)), cubic, val_set))
-    after = float(metric_training.ricci_loss(net, result.params, cubic, val_set))
-    assert before > 1.0 and after < before / 1.5
-    assert result.loss_terms["ricci"][0] > result.loss_terms["ricci"][-1] > 0
+    assert ending[1.0] < 0.9 * before and ending[1.0] < ending[0.0]
 
 
 def test_negative_or_infinite_loss_weights_are_refused():
