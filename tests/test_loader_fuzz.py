@@ -149,7 +149,7 @@ def checkpoint(tmp_path_factory):
     out = tmp_path_factory.mktemp("flow") / "run"
     assert main(["flow", "run", *FLOW_ARGS, "--out", str(out), "--json"]) == 0
     args = build_parser().parse_args(["flow", "run", *FLOW_ARGS, "--out", str(out)])
-    prepared = prepare(args.spec, grid=args.grid, seed=args.seed, sigma=args.sigma)
+    prepared = prepare(args.spec, grid=args.grid, seed=args.seed, sigma=0.0 if args.sigma is None else args.sigma)
     parameters = {**_parameters(args, prepared), "seed": args.seed}
     with np.load(out / "checkpoint.npz") as data:
         arrays = dict(data)

@@ -212,7 +212,9 @@ def test_spec_symbols_and_contract():
     assert spec.trainable == ("W", "b", "v", "c") and spec.normalization_A is None and spec.width_sigma is None
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.dim = 4  # type: ignore[misc]
-    assert sp.latex(spec.kernel) in spec._repr_latex_()
+    from flowtheory.latex import latex
+
+    assert latex(spec.kernel) in spec._repr_latex_() and "{x'_{1}}" in spec._repr_latex_()
 
 
 def test_numeric_parameters_equal_substituted_symbolic_kernel():
