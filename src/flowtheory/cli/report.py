@@ -23,6 +23,8 @@ def number(value, error=None, kind: str | None = None) -> str:
         return "—"
     if isinstance(value, str):
         return value
+    if not isinstance(value, (int, float)):
+        return str(value)
     text = f"{value:.4g}"
     if error is not None:
         text += f" ± {error:.2g}"

@@ -222,7 +222,7 @@ def stage_noise(folder: Path, scale: dict, base_seed: int) -> dict:
             if points:
                 m, spread = mean_spread([math.log10(p) for p in points])
                 headline.append(row(f"{kernel}, {variant} the quintic: log10 points for a test gain of 100", m, spread,
-                                    f"seed spread ({len(points)} of {len(runs)} seeds)", runs[0]["paper"]["extrapolation"].get(kernel)))
+                                    f"seed spread ({len(points)} of {len(runs)} seeds)", _log10_points(runs[0]["paper"]["extrapolation"].get(kernel))))
     exponent = mean_spread([r["distances"]["fit"]["exponent"] for r in runs])
     headline.append(row("exponent of μ(N) on chart (0, 1) points", exponent[0], exponent[1], f"seed spread ({len(runs)} seeds)", -0.184))
     fit_se = max(r["distances"]["fit"]["exponent_se"] for r in runs)
@@ -234,6 +234,11 @@ def stage_noise(folder: Path, scale: dict, base_seed: int) -> dict:
         claims.append(claim("a test gain of 100 needs ~10^12 points (Gaussian kernel, off the quintic)", "10^12",
                             f"10^{gaussian[0]['value']:.1f} ± {gaussian[0]['error']:.1f}", abs(gaussian[0]["value"] - 12) < 2))
     return {"headline": headline, "claims": claims, "data": runs, "figures": [str(folder / "seed0" / "quintic_noise.png")]}
+
+
+def _log10_points(paper: dict | None) -> float | None:
+    """log10 of the points the paper extrapolates to (``EXTRAPOLATION`` of :mod:`flowtheory.printed.cy`), if it gives them."""
+    return math.log10(paper["n_points"]) if paper and paper.get("n_points") else None
 
 
 def stage_clustered(folder: Path, scale: dict, base_seed: int) -> dict:
