@@ -207,6 +207,7 @@ def test_riemann_symmetries_and_ricci_contraction(random3):
         assert np.max(np.abs(ric_p - ric_p.T)) < TOL
 
 
+@pytest.mark.slow  # a minute of sympy on a random 3-metric; the symmetries and the Ricci contraction stay in the default run
 def test_contracted_bianchi_identity(random3):
     # ∇^i(R_ij − ½ R g_ij) = 0  ⇔  g^{ki} ∇_k R_ij = ½ ∂_j R   (∇g = 0), with
     # ∇_k R_ij = ∂_k R_ij − Γ^l_{ki} R_lj − Γ^l_{kj} R_il.

@@ -26,6 +26,8 @@ from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
+import pytest
+
 from flowtheory import functionals, riemann
 from flowtheory.bridge import JaxFunction, to_jax
 from numerics.grid.energies import DiscreteFunctional
@@ -84,6 +86,7 @@ def inverse_field(m: jax.Array) -> jax.Array:
     return jnp.moveaxis(jnp.linalg.inv(jnp.moveaxis(m, (0, 1), (-2, -1))), (-2, -1), (0, 1))
 
 
+@pytest.mark.slow  # about a minute: the variation compiled on 8³ and 12³ grids; the dilaton and the dropped-Hessian checks stay in the default run
 def test_perelman_variation_on_a_random_three_torus_metric(key):
     """Relative gap between jvp and the covariant pairing: < 1e-6 on 8³, < 1e-12 on 12³, and
     falling by at least 10⁴ between them (spectral convergence)."""
