@@ -88,15 +88,16 @@ def _load_params(path: Path, parameters: dict, template):
 
 
 def run_compare_command(args: argparse.Namespace) -> int:
+    from flowtheory.cli.quintic_donaldson import require_points_per_section
     from flowtheory.cli.quintic_train import surface_from_arguments
 
     if args.batch > args.n_train:
         raise CliError(f"--batch {args.batch} exceeds --n-train {args.n_train}")
     surface, surface_parameters = surface_from_arguments(args)
+    require_points_per_section(surface, args.k, args.n_train)
     mode = prepare_output_folder(args.out, FILES, overwrite=args.overwrite, resume=args.resume)
     import jax
 
-    from numerics.cy.donaldson import monomial_exponents
     from numerics.cy.kernel_flow import point_set
     from numerics.cy.learner_comparison import STAGES, Comparison, ComparisonSettings, compare_learners, summary
     from numerics.cy.metric_training import training_set
@@ -105,9 +106,6 @@ def run_compare_command(args: argparse.Namespace) -> int:
     from numerics.io.provenance import run_record
     from numerics.io.records import read_record, write_record
 
-    sections = monomial_exponents(surface.n_ambient, max(args.k), surface.degree).shape[0]
-    if args.n_train < 10 * sections:
-        raise CliError(f"--n-train {args.n_train} is below 10 points per section of Donaldson's k = {max(args.k)} ({sections} sections): ask for >= {10 * sections}")
     settings = ComparisonSettings(width=args.width, depth=args.depth, activation=args.activation, epochs=args.epochs, batch=args.batch,
                                   lr=args.lr, init=args.init, flow_steps=args.flow_steps, donaldson_k=tuple(args.k))
     parameters = {**settings.as_dict(), "n_train": args.n_train, "n_val": args.n_val, "flow_points": args.flow_points,

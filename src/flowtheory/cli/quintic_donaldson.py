@@ -60,14 +60,26 @@ def _validate(path: Path, content: dict) -> None:
         raise field_error(path, "parameters", "expected an object")
 
 
+def require_points_per_section(surface, ks, n_train: int) -> None:
+    """Refuse ``--n-train`` below 10 points per section of the largest degree in ``ks`` (the T-operator
+    would be poorly determined or singular), before any work starts."""
+    from flowtheory.cli.output import CliError
+    from numerics.cy.donaldson import monomial_exponents
+
+    largest = monomial_exponents(surface.n_ambient, max(ks), surface.degree).shape[0]
+    if n_train < 10 * largest:
+        raise CliError(f"--n-train {n_train} is below 10 points per section ({largest} sections at k = {max(ks)}): ask for >= {10 * largest}")
+
+
 def run_donaldson_command(args: argparse.Namespace) -> int:
     from flowtheory.cli.quintic_train import surface_from_arguments
 
     surface, surface_parameters = surface_from_arguments(args)
+    require_points_per_section(surface, args.k, args.n_train)
     mode = prepare_output_folder(args.out, FILES, overwrite=args.overwrite, resume=args.resume)
     import jax
 
-    from numerics.cy.donaldson import donaldson_study, monomial_exponents
+    from numerics.cy.donaldson import donaldson_study
     from numerics.cy.kernel_flow import sigma_with_error
     from numerics.cy.measure import fs_metric
     from numerics.cy.metric_training import training_set
@@ -85,11 +97,6 @@ def run_donaldson_command(args: argparse.Namespace) -> int:
         keep = [i for i, k in enumerate(saved["k"]) if k in args.k]
         out = {name: [saved[name][i] for i in keep] for name in out}
         say(f"resumed from {record_path}: kept k = {', '.join(map(str, out['k'])) or 'none'}")
-    largest = monomial_exponents(surface.n_ambient, max(args.k), surface.degree).shape[0]
-    if args.n_train < 10 * largest:
-        from flowtheory.cli.output import CliError
-
-        raise CliError(f"--n-train {args.n_train} is below 10 points per section ({largest} sections at k = {max(args.k)}): ask for >= {10 * largest}")
     key = jax.random.PRNGKey(args.seed)
     progress = not args.json
     train = training_set(surface, sample_points(surface, args.n_train, jax.random.fold_in(key, 0), progress=progress).points)
